@@ -1,0 +1,129 @@
+// The only reader of process.env. Every variable of API.md's operating contract is parsed here with
+// zod; a bad value fails start-up with every problem listed at once.
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const seconds = (def: number) => z.coerce.number().int().positive().default(def);
+
+const EnvSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL')
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  DATA_DIR: z.string().min(1).default('./.data'),
+  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  SECRETS_ENCRYPTION_KEY: z.string().optional(),
+  DOCKER_HOST: z.string().optional(),
+  DOCKER_NETWORK: z.string().min(1).default('host'),
+  PLATFORM_URL: z.string().url().optional(),
+  WORKSPACE_IMAGE: z.string().min(1).default('workspace-agent:latest'),
+  HEARTBEAT_INTERVAL_S: seconds(30),
+  LIVENESS_TIMEOUT_S: seconds(90),
+  LIVENESS_SWEEP_INTERVAL_S: seconds(10),
+  PROVISION_TIMEOUT_S: seconds(600),
+  PROVISION_TIMEOUT_SWEEP_INTERVAL_S: seconds(30),
+  ORPHAN_SWEEP_INTERVAL_S: seconds(60),
+  STALE_TOKEN_GRACE_S: seconds(300),
+  HEALTH_SWEEP_INTERVAL_S: seconds(15),
+  HIBERNATION_SWEEP_INTERVAL_S: seconds(120),
+  EVENT_RETENTION_DAYS: z.coerce.number().positive().default(30),
+  REGISTRY_BOOTSTRAP: bool.default(false),
+  RATE_LIMIT_PER_MIN: z.coerce.number().int().positive().default(600),
+  CORS_ORIGINS: z.string().default(''),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Which container runtime to use: docker (default) or none (tests of the runtime-less contract). */
+  CONTAINER_RUNTIME: z.enum(['docker', 'none']).default('docker'),
+  /** Identifies this process in provisioning claims and reconciler leadership. */
+  INSTANCE_ID: z.string().optional(),
+});
+
+export type Env = z.input<typeof EnvSchema>;
+
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  adminToken: string | undefined;
+  secretsEncryptionKey: string | undefined;
+  dockerHost: string | undefined;
+  dockerNetwork: string;
+  platformUrl: string | undefined;
+  workspaceImage: string;
+  /** WORKSPACE_IMAGE_<RUNTIME> overrides, keyed by the upper-cased variable suffix. */
+  runtimeImages: Record<string, string>;
+  heartbeatIntervalS: number;
+  livenessTimeoutS: number;
+  livenessSweepIntervalS: number;
+  provisionTimeoutS: number;
+  provisionTimeoutSweepIntervalS: number;
+  orphanSweepIntervalS: number;
+  staleTokenGraceS: number;
+  healthSweepIntervalS: number;
+  hibernationSweepIntervalS: number;
+  eventRetentionDays: number;
+  registryBootstrap: boolean;
+  rateLimitPerMin: number;
+  corsOrigins: string[];
+  logLevel: string;
+  containerRuntime: 'docker' | 'none';
+  instanceId: string | undefined;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const runtimeImages: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) {
+    if (k.startsWith('WORKSPACE_IMAGE_') && v) runtimeImages[k.slice('WORKSPACE_IMAGE_'.length)] = v;
+  }
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.DATA_DIR,
+    adminToken: e.ADMIN_TOKEN,
+    secretsEncryptionKey: e.SECRETS_ENCRYPTION_KEY,
+    dockerHost: e.DOCKER_HOST,
+    dockerNetwork: e.DOCKER_NETWORK,
+    platformUrl: e.PLATFORM_URL,
+    workspaceImage: e.WORKSPACE_IMAGE,
+    runtimeImages,
+    heartbeatIntervalS: e.HEARTBEAT_INTERVAL_S,
+    livenessTimeoutS: e.LIVENESS_TIMEOUT_S,
+    livenessSweepIntervalS: e.LIVENESS_SWEEP_INTERVAL_S,
+    provisionTimeoutS: e.PROVISION_TIMEOUT_S,
+    provisionTimeoutSweepIntervalS: e.PROVISION_TIMEOUT_SWEEP_INTERVAL_S,
+    orphanSweepIntervalS: e.ORPHAN_SWEEP_INTERVAL_S,
+    staleTokenGraceS: e.STALE_TOKEN_GRACE_S,
+    healthSweepIntervalS: e.HEALTH_SWEEP_INTERVAL_S,
+    hibernationSweepIntervalS: e.HIBERNATION_SWEEP_INTERVAL_S,
+    eventRetentionDays: e.EVENT_RETENTION_DAYS,
+    registryBootstrap: e.REGISTRY_BOOTSTRAP,
+    rateLimitPerMin: e.RATE_LIMIT_PER_MIN,
+    corsOrigins: e.CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
+    logLevel: e.LOG_LEVEL,
+    containerRuntime: e.CONTAINER_RUNTIME,
+    instanceId: e.INSTANCE_ID,
+  };
+}
+
+/** The URL agents use to reach the server: PLATFORM_URL, else loopback on the bound port. */
+export function platformUrlOf(config: Config, boundPort: number): string {
+  return config.platformUrl ?? `http://127.0.0.1:${boundPort}`;
+}

@@ -1,0 +1,10 @@
+// Imports every type and resolver module (order: types before the resolvers that use them), then
+// builds the schema. scripts/print-schema.ts prints it to schema.graphql.
+import { builder } from './builder.js';
+import './scalars.js';
+import './root-types.js';
+import './viewer.js';
+import '../resolvers/viewer.js';
+// -- entity modules (keep one import per line; helpers append here) --
+
+export const schema = builder.toSchema({ sortSchema: false });

@@ -1,0 +1,123 @@
+// Composition root: config → db → keys → runtime → services → http/ws → background loops.
+// `npm start` runs main(); tests call startServer() with their own config.
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { pathToFileURL } from 'node:url';
+import { loadConfig, platformUrlOf, type Config } from './config.js';
+import { createHttpApp } from './http/server.js';
+import { setupAdminToken, setupSecretsKey } from './services/auth/platform-keys.js';
+import { createDatabase, type Database } from './services/db/client.js';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './services/db/embedded.js';
+import { migrate } from './services/db/migrate.js';
+import { createServices, type Services } from './services/index.js';
+import { createLogger, type Logger } from './services/log.js';
+import { createRuntime } from './services/runtime/select.js';
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  services: Services;
+  db: Database;
+  config: Config;
+  /** Set when this start generated the admin token. */
+  generatedAdminToken?: string;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  log?: Logger;
+}
+
+export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
+  const log = opts.log ?? createLogger(config.logLevel);
+  const instanceId = config.instanceId ?? `instance-${randomUUID().slice(0, 8)}`;
+  const closers: Array<() => Promise<void>> = [];
+  const closeAll = async () => {
+    for (const c of closers.reverse()) await c().catch((err) => log.warn({ err }, 'shutdown step failed'));
+  };
+
+  try {
+    let url = config.databaseUrl;
+    let embedded: EmbeddedPostgres | undefined;
+    if (!url) {
+      embedded = await startEmbeddedPostgres(config.dataDir);
+      closers.push(() => embedded!.stop());
+      url = embedded.url;
+      log.info({ dataDir: config.dataDir }, 'using the embedded PostgreSQL (PGlite); set DATABASE_URL for a real server');
+    }
+    await migrate(url);
+    const db = createDatabase({
+      url,
+      embedded: !!embedded,
+      onPoolError: (err) => log.warn({ err }, 'idle database connection failed'),
+    });
+    closers.push(() => db.close());
+
+    const admin = await setupAdminToken(db, { adminToken: config.adminToken, dataDir: config.dataDir });
+    const secretsKey = await setupSecretsKey(db, { secretsKey: config.secretsEncryptionKey, dataDir: config.dataDir, embedded: !!embedded });
+
+    const runtime = createRuntime(config, log);
+    let boundPort = config.port;
+    const services = createServices(
+      { config, db, runtime, log, instanceId, secretsKey, platformUrl: () => platformUrlOf(config, boundPort) },
+      () => admin.hashes,
+    );
+
+    const app = createHttpApp(services);
+    await new Promise<void>((resolve, reject) => {
+      app.server.once('error', reject);
+      app.server.listen(config.port, config.host, () => resolve());
+    });
+    boundPort = (app.server.address() as AddressInfo).port;
+    closers.push(
+      () =>
+        new Promise<void>((resolve) => {
+          app.server.close(() => resolve());
+          app.server.closeAllConnections();
+        }),
+    );
+    // -- background work (subscriptions transport, provisioning resume, reconcilers) registers below --
+
+    const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+    const serverUrl = `http://${host}:${boundPort}`;
+    log.info({ url: `${serverUrl}/graphql`, instanceId }, 'workspace server listening');
+    if (admin.generatedPlaintext) {
+      // Printed once, on the start that generated it; it is also in DATA_DIR/admin-token (0600).
+      process.stdout.write(
+        `\nAdmin token generated and saved to ${admin.file} (mode 0600). Use it as:\n` +
+          `Authorization: Bearer ${admin.generatedPlaintext}\n\n`,
+      );
+    }
+    return { url: serverUrl, port: boundPort, services, db, config, generatedAdminToken: admin.generatedPlaintext, close: closeAll };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger(config.logLevel);
+  const server = await startServer(config, { log });
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    server.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main().catch((err) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  });
+}

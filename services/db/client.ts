@@ -1,0 +1,83 @@
+// One pg.Pool per process, shared by Prisma (through @prisma/adapter-pg) and the few places that need
+// the raw driver. The pool has an error handler (an idle client dying must not crash the process) and a
+// connection timeout (a dead database must fail requests, not hang them).
+import pg from 'pg';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { PrismaClient, Prisma } from '../../generated/prisma/client.js';
+
+export { Prisma };
+export type TxClient = Prisma.TransactionClient;
+
+export interface Tx {
+  /** Prisma inside the transaction: use `$queryRaw`/`$executeRaw` tagged templates for exact predicates. */
+  sql: TxClient;
+  /** Runs after COMMIT succeeds (never on rollback). */
+  afterCommit(fn: () => void): void;
+  /** True against a PostgreSQL server (LISTEN/NOTIFY works); false on embedded PGlite. */
+  notify: boolean;
+  /** Wakes this process's subscribers once events up to maxId are committed (see setEventWake). */
+  eventsCommitted(maxId: bigint): void;
+}
+
+/** Called after commit with the highest event id a transaction wrote. */
+export type EventWake = (maxId: bigint) => void;
+
+export interface Database {
+  prisma: PrismaClient;
+  pool: pg.Pool;
+  url: string;
+  embedded: boolean;
+  tx<T>(fn: (tx: Tx) => Promise<T>, opts?: { timeoutMs?: number }): Promise<T>;
+  /** The in-process fan-out registers here; events committed by this process wake it at once. */
+  setEventWake(fn: EventWake): void;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  url: string;
+  embedded: boolean;
+  poolSize?: number;
+  onPoolError?: (err: Error) => void;
+}
+
+export function createDatabase(opts: DatabaseOptions): Database {
+  const pool = new pg.Pool({
+    connectionString: opts.url,
+    max: opts.poolSize ?? (opts.embedded ? 8 : 20),
+    connectionTimeoutMillis: 10_000,
+    idleTimeoutMillis: 30_000,
+  });
+  pool.on('error', (err) => opts.onPoolError?.(err));
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  let wake: EventWake = () => {};
+  const eventsCommitted = (maxId: bigint) => wake(maxId);
+
+  return {
+    prisma,
+    pool,
+    url: opts.url,
+    embedded: opts.embedded,
+    async tx(fn, txOpts) {
+      const hooks: Array<() => void> = [];
+      const result = await prisma.$transaction(
+        (sql) => fn({ sql, afterCommit: (h) => hooks.push(h), notify: !opts.embedded, eventsCommitted }),
+        { timeout: txOpts?.timeoutMs ?? 15_000, maxWait: 10_000 },
+      );
+      for (const h of hooks) {
+        try {
+          h();
+        } catch {
+          // a wake-up hook failing must not turn a committed change into an error
+        }
+      }
+      return result;
+    },
+    setEventWake(fn) {
+      wake = fn;
+    },
+    async close() {
+      await prisma.$disconnect().catch(() => {});
+      await pool.end().catch(() => {});
+    },
+  };
+}

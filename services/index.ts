@@ -1,0 +1,36 @@
+// Builds every service once, in dependency order. The composition root (server.ts) calls this; tests
+// call it through startServer().
+import type { Authenticator } from './auth/viewer.js';
+import { createAuthenticator } from './auth/viewer.js';
+import type { ServiceDeps } from './deps.js';
+import { createEventService, type EventService } from './events/service.js';
+import { createLifecycleService, type LifecycleService } from './lifecycle/service.js';
+import { createOrgTokenService, type OrgTokenService } from './org-tokens/service.js';
+import { createRegistryService, type RegistryService } from './registry/service.js';
+import { createSecretService, type SecretService } from './secrets/service.js';
+import { createTokenService, type TokenService } from './tokens/service.js';
+import { createWorkspaceService, type WorkspaceService } from './workspaces/service.js';
+
+export interface Services {
+  deps: ServiceDeps;
+  auth: Authenticator;
+  events: EventService;
+  tokens: TokenService;
+  orgTokens: OrgTokenService;
+  secrets: SecretService;
+  lifecycle: LifecycleService;
+  workspaces: WorkspaceService;
+  registry: RegistryService;
+}
+
+export function createServices(deps: ServiceDeps, adminTokenHashes: () => readonly string[]): Services {
+  const auth = createAuthenticator({ db: deps.db, adminTokenHashes });
+  const events = createEventService(deps);
+  const tokens = createTokenService(deps);
+  const orgTokens = createOrgTokenService(deps);
+  const secrets = createSecretService(deps);
+  const lifecycle = createLifecycleService({ ...deps, tokens, secrets });
+  const workspaces = createWorkspaceService({ ...deps, tokens, secrets, lifecycle });
+  const registry = createRegistryService({ ...deps, tokens });
+  return { deps, auth, events, tokens, orgTokens, secrets, lifecycle, workspaces, registry };
+}

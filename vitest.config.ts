@@ -1,0 +1,35 @@
+// One invocation, two projects: every integration test runs against the embedded PGlite and against
+// the PostgreSQL server (TEST_DATABASE_URL). Unit tests run once (embedded project); Docker and
+// multi-process end-to-end tests need a server database and run in the server project.
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  // graphql must be one module instance: a second copy (ESM beside CJS) breaks `instanceof GraphQLError`
+  // and turns typed errors into HTTP 500s.
+  resolve: { alias: { graphql: 'graphql/index.js' } },
+  test: {
+    pool: 'forks',
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    teardownTimeout: 30_000,
+    reporters: ['default'],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'embedded',
+          include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'],
+          env: { TEST_DB_MODE: 'embedded' },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'server',
+          include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+          env: { TEST_DB_MODE: 'server' },
+        },
+      },
+    ],
+  },
+});
