@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
+import { Registry, collectDefaultMetrics } from 'prom-client';
 import { loadConfig, platformUrlOf, type Config } from './config.js';
 import { createHttpApp } from './http/server.js';
 import { setupAdminToken, setupSecretsKey } from './services/auth/platform-keys.js';
@@ -57,9 +58,11 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const secretsKey = await setupSecretsKey(db, { secretsKey: config.secretsEncryptionKey, dataDir: config.dataDir, embedded: !!embedded });
 
     const runtime = createRuntime(config, log);
+    const metrics = new Registry();
+    collectDefaultMetrics({ register: metrics });
     let boundPort = config.port;
     const services = createServices(
-      { config, db, runtime, log, instanceId, secretsKey, platformUrl: () => platformUrlOf(config, boundPort) },
+      { config, db, runtime, log, instanceId, secretsKey, metrics, platformUrl: () => platformUrlOf(config, boundPort) },
       () => admin.hashes,
     );
 

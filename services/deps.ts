@@ -1,5 +1,6 @@
 // What every service factory may be handed. Services take their dependencies explicitly so tests pass
 // real databases and fake runtimes, never mocks of Prisma (DESIGN.md).
+import type { Registry } from 'prom-client';
 import type { Config } from '../config.js';
 import type { Database } from './db/client.js';
 import type { Logger } from './log.js';
@@ -16,4 +17,6 @@ export interface ServiceDeps {
   secretsKey: Buffer;
   /** The URL agents are told to reach the server at (known once the HTTP server is bound). */
   platformUrl: () => string;
+  /** This server's Prometheus registry (one per server, so several servers can share a process). */
+  metrics: Registry;
 }
