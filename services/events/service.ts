@@ -4,6 +4,6 @@ import type { ServiceDeps } from '../deps.js';
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export interface EventService {}
 
-export function createEventService(_deps: ServiceDeps & Record<string, unknown>): EventService {
+export function createEventService(_deps: ServiceDeps & object): EventService {
   return {};
 }

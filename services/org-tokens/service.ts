@@ -4,6 +4,6 @@ import type { ServiceDeps } from '../deps.js';
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export interface OrgTokenService {}
 
-export function createOrgTokenService(_deps: ServiceDeps & Record<string, unknown>): OrgTokenService {
+export function createOrgTokenService(_deps: ServiceDeps & object): OrgTokenService {
   return {};
 }

@@ -4,6 +4,6 @@ import type { ServiceDeps } from '../deps.js';
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export interface RegistryService {}
 
-export function createRegistryService(_deps: ServiceDeps & Record<string, unknown>): RegistryService {
+export function createRegistryService(_deps: ServiceDeps & object): RegistryService {
   return {};
 }

@@ -4,6 +4,6 @@ import type { ServiceDeps } from '../deps.js';
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export interface SecretService {}
 
-export function createSecretService(_deps: ServiceDeps & Record<string, unknown>): SecretService {
+export function createSecretService(_deps: ServiceDeps & object): SecretService {
   return {};
 }

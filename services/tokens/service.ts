@@ -4,6 +4,6 @@ import type { ServiceDeps } from '../deps.js';
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export interface TokenService {}
 
-export function createTokenService(_deps: ServiceDeps & Record<string, unknown>): TokenService {
+export function createTokenService(_deps: ServiceDeps & object): TokenService {
   return {};
 }

@@ -4,6 +4,6 @@ import type { ServiceDeps } from '../deps.js';
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export interface WorkspaceService {}
 
-export function createWorkspaceService(_deps: ServiceDeps & Record<string, unknown>): WorkspaceService {
+export function createWorkspaceService(_deps: ServiceDeps & object): WorkspaceService {
   return {};
 }
