@@ -6,5 +6,12 @@ import './root-types.js';
 import './viewer.js';
 import '../resolvers/viewer.js';
 // -- entity modules (keep one import per line; helpers append here) --
+import './workspace-status.js';
+import './event.js';
+import './token.js';
+import './workspace.js';
+import './errors.js';
+import '../resolvers/workspace.js';
+import '../resolvers/event.js';
 
 export const schema = builder.toSchema({ sortSchema: false });

@@ -64,3 +64,11 @@ export class RuntimeUnavailableError extends DomainError {
     super(message);
   }
 }
+
+/**
+ * Malformed pagination arguments (negative `first`, a bad cursor or `afterEventId`). Not a union
+ * member: API.md makes it a GraphQL error with extensions.code BAD_USER_INPUT (http/graphql.ts maps it).
+ */
+export class BadUserInputError extends DomainError {
+  name = 'BadUserInputError';
+}
