@@ -13,5 +13,7 @@ import './workspace.js';
 import './errors.js';
 import '../resolvers/workspace.js';
 import '../resolvers/event.js';
+import './workspace-mutation-types.js';
+import '../resolvers/workspace-mutations.js';
 
 export const schema = builder.toSchema({ sortSchema: false });

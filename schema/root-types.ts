@@ -2,6 +2,6 @@
 // to own the declaration.
 import { builder } from './builder.js';
 
-// builder.mutationType({});
+builder.mutationType({});
 // builder.subscriptionType({});
 export {};

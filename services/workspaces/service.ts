@@ -6,8 +6,12 @@ import type { SecretService } from '../secrets/service.js';
 import type { TokenService } from '../tokens/service.js';
 import { readChildren, readWorkspacePage, readWorkspacesByIds, type WorkspaceListArgs, type WorkspaceListPage } from './queries.js';
 import type { WorkspaceRecord } from './record.js';
+import { createWorkspace, type CreatedWorkspace } from './create.js';
+import { deleteWorkspace, type DeletedWorkspaces } from './delete.js';
+import { updateWorkspace, type UpdatedWorkspace } from './update.js';
+import type { CreateWorkspaceInput, UpdateWorkspaceInput } from './validation.js';
 
-export type { WorkspaceListArgs, WorkspaceListPage };
+export type { CreateWorkspaceInput, CreatedWorkspace, DeletedWorkspaces, UpdateWorkspaceInput, UpdatedWorkspace, WorkspaceListArgs, WorkspaceListPage };
 
 export interface WorkspaceService {
   /** In the order of `ids`; null for unknown and non-UUID ids (REMOVED rows are returned). */
@@ -17,6 +21,12 @@ export interface WorkspaceService {
   childrenOf(parentIds: readonly string[]): Promise<WorkspaceRecord[]>;
   /** Oldest first, keyset-paginated. BadUserInputError for a malformed cursor. */
   list(args: WorkspaceListArgs): Promise<WorkspaceListPage>;
+  /** InvalidInputError, NotFoundError (unknown or REMOVED parent). Provisioning starts after commit. */
+  create(input: CreateWorkspaceInput): Promise<CreatedWorkspace>;
+  /** InvalidInputError, NotFoundError (workspace or parent), ConflictError (cycle, REMOVED parent). */
+  update(id: string, input: UpdateWorkspaceInput): Promise<UpdatedWorkspace>;
+  /** NotFoundError, ConfirmationRequiredError (children without confirm). */
+  delete(id: string, opts: { confirm: boolean; purge: boolean }): Promise<DeletedWorkspaces>;
 }
 
 export interface WorkspaceServiceDeps extends ServiceDeps {
@@ -32,5 +42,8 @@ export function createWorkspaceService(deps: WorkspaceServiceDeps): WorkspaceSer
     get: async (id) => (await readWorkspacesByIds(db, [id]))[0] ?? null,
     childrenOf: (parentIds) => readChildren(db, parentIds),
     list: (args) => readWorkspacePage(db, args),
+    create: (input) => createWorkspace(deps, input),
+    update: (id, input) => updateWorkspace(deps, id, input),
+    delete: (id, opts) => deleteWorkspace(deps, id, opts),
   };
 }
