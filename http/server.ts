@@ -1,23 +1,118 @@
 // The one HTTP server: GraphQL (yoga) on /graphql, the agent REST routes and /health /ready /metrics
-// beside it. WebSocket subscriptions attach to the same server (http/websocket.ts).
+// beside it. WebSocket subscriptions attach to the same server's 'upgrade' event (http/websocket.ts);
+// nothing here touches upgrades.
+//
+// Every request: a request id, the rate limit (not for probes), the route, one log line and the
+// metrics. Nothing a client sends can produce a 500: bodies are capped and checked before any work,
+// and an unexpected failure is logged with its cause and answered without internals.
 import http from 'node:http';
 import type { Services } from '../services/index.js';
 import { createGraphQLHandler, type Yoga } from './graphql.js';
+import { serveGraphQL } from './graphql-route.js';
+import { createHttpMetrics } from './metrics.js';
+import { sendHealth, sendMetrics, sendReady } from './probes.js';
+import { createRequestLimiter } from './rate-limit.js';
+import { logRequest, requestIdOf } from './request-log.js';
+import { sendError } from './respond.js';
+import { createAgentRoutes, type RestRoute } from './rest/agent-routes.js';
 
 export interface HttpApp {
   server: http.Server;
   yoga: Yoga;
 }
 
+type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<unknown> | void;
+
+interface Route {
+  label: string;
+  /** Probes are not rate limited (a monitor polling /health must never lock itself out) and log at debug. */
+  probe: boolean;
+  graphql: boolean;
+  methods: readonly string[];
+  handle: Handler;
+}
+
 export function createHttpApp(services: Services): HttpApp {
+  const { deps } = services;
+  const log = deps.log;
   const yoga = createGraphQLHandler(services);
+  const metrics = createHttpMetrics(deps.metrics, deps.db.pool);
+  const limiter = createRequestLimiter(deps.config.rateLimitPerMin);
+  const agentRoute = createAgentRoutes(services);
+
+  const probe = (label: string, handle: Handler): Route => ({ label, probe: true, graphql: false, methods: ['GET', 'HEAD'], handle });
+  const fixed: Record<string, Route> = {
+    '/health': probe('/health', (_req, res) => sendHealth(res)),
+    '/ready': probe('/ready', (_req, res) => sendReady(res, deps.db.pool)),
+    '/metrics': probe('/metrics', (_req, res) => sendMetrics(res, deps.metrics)),
+    // yoga answers the methods it does not serve (405) itself.
+    '/graphql': { label: '/graphql', probe: false, graphql: true, methods: [], handle: (req, res) => serveGraphQL(yoga, req, res) },
+  };
+  const fromRest = (r: RestRoute): Route => ({ label: r.label, probe: false, graphql: false, methods: [r.method], handle: r.handle });
+
   const server = http.createServer((req, res) => {
-    const url = req.url ?? '/';
-    if (url === '/health') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
-      return;
+    const started = process.hrtime.bigint();
+    const reqId = requestIdOf(req);
+    res.setHeader('x-request-id', reqId);
+    const method = req.method ?? 'GET';
+    const path = pathOf(req.url);
+    const rest = fixed[path] ? null : agentRoute(path);
+    const route = fixed[path] ?? (rest ? fromRest(rest) : null);
+    let operationName: unknown;
+
+    res.once('finish', () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const label = route?.label ?? 'unmatched';
+      metrics.observe(label, method, res.statusCode, seconds);
+      if (route?.graphql) metrics.observeGraphQL(operationName, res.statusCode, seconds);
+      logRequest(log, { reqId, method, path, route: label, status: res.statusCode, ms: Math.round(seconds * 1e4) / 10, probe: !!route?.probe });
+    });
+
+    if (!route?.probe && !limiter.admit(req, res)) return;
+    if (!route) return sendError(res, 404, 'not found');
+    if (route.methods.length > 0 && !route.methods.includes(method)) {
+      return sendError(res, 405, 'method not allowed', { allow: route.methods.join(', ') });
     }
-    void yoga(req, res, { req, res });
+    Promise.resolve()
+      .then(() => route.handle(req, res))
+      .then((result) => {
+        if (route.graphql) operationName = result;
+      })
+      .catch((err: unknown) => {
+        log.error({ err, reqId, route: route.label }, 'request failed');
+        if (res.headersSent) res.destroy();
+        else if (isDatabaseUnavailable(err)) sendError(res, 503, 'database unavailable', { 'retry-after': '1' });
+        else sendError(res, 500, 'internal error');
+      });
+  });
+  // A malformed request line or headers never reaches the handler; answer it plainly.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable || err.code === 'ECONNRESET') return void socket.destroy();
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+    const body = JSON.stringify({ error: status === 431 ? 'request headers too large' : 'bad request' });
+    socket.end(
+      `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: application/json\r\n` +
+        `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
   });
   return { server, yoga };
+}
+
+function pathOf(url: string | undefined): string {
+  if (!url) return '/';
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
+}
+
+/** Connection-level database failures: the request was fine, the database is not (503, not 500). */
+function isDatabaseUnavailable(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P03', '53300'].includes(code)) return true;
+    const message = (e as { message?: unknown }).message;
+    if (typeof message === 'string' && /Connection terminated|timeout exceeded when trying to connect|after calling end on the pool|Can't reach database/i.test(message)) {
+      return true;
+    }
+  }
+  return false;
 }
