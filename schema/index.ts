@@ -15,5 +15,12 @@ import '../resolvers/workspace.js';
 import '../resolvers/event.js';
 import './workspace-mutation-types.js';
 import '../resolvers/workspace-mutations.js';
+import './org-token.js';
+import './secret.js';
+import '../resolvers/token.js';
+import '../resolvers/org-token.js';
+import '../resolvers/secret.js';
+import './status-change.js';
+import '../resolvers/subscription.js';
 
 export const schema = builder.toSchema({ sortSchema: false });

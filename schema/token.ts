@@ -11,3 +11,16 @@ export const WorkspaceTokenRef = builder.objectRef<TokenRecord>('WorkspaceToken'
     revokedAt: t.expose('revokedAt', { type: 'DateTime', nullable: true }),
   }),
 });
+
+export const CreateWorkspaceTokenSuccess = builder
+  .objectRef<{ token: string; tokenInfo: TokenRecord }>('CreateWorkspaceTokenSuccess')
+  .implement({
+    fields: (t) => ({
+      token: t.exposeString('token', { description: 'plaintext, shown once' }),
+      tokenInfo: t.field({ type: WorkspaceTokenRef, resolve: (r) => r.tokenInfo }),
+    }),
+  });
+
+export const RevokeWorkspaceTokenSuccess = builder.objectRef<{ tokenInfo: TokenRecord }>('RevokeWorkspaceTokenSuccess').implement({
+  fields: (t) => ({ tokenInfo: t.field({ type: WorkspaceTokenRef, resolve: (r) => r.tokenInfo }) }),
+});
