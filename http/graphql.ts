@@ -8,6 +8,7 @@ import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { schema } from '../schema/index.js';
 import type { GraphQLContext } from '../schema/context.js';
 import type { Services } from '../services/index.js';
+import { corsOptions, createMaskError, hardeningPlugins } from './graphql-hardening.js';
 
 export interface NodeServerContext {
   req: IncomingMessage;
@@ -28,6 +29,9 @@ export function createGraphQLHandler(services: Services): Yoga {
     landingPage: false,
     renderGraphiQL,
     graphiql: { title: 'Workspace server' },
+    plugins: [...hardeningPlugins()],
+    maskedErrors: { maskError: createMaskError(log) },
+    cors: corsOptions(services.deps.config),
     logging: {
       debug: (...a) => log.debug(a.map(String).join(' ')),
       info: (...a) => log.info(a.map(String).join(' ')),
