@@ -13,6 +13,8 @@ import { migrate } from './services/db/migrate.js';
 import { createServices, type Services } from './services/index.js';
 import { createLogger, type Logger } from './services/log.js';
 import { createRuntime } from './services/runtime/select.js';
+import type { ContainerRuntime } from './services/runtime/types.js';
+import { ensureAgentImage } from './services/agent-image.js';
 
 export interface RunningServer {
   url: string;
@@ -27,6 +29,10 @@ export interface RunningServer {
 
 export interface StartOptions {
   log?: Logger;
+  /** A runtime to use instead of the configured one (tests pass the in-memory fake). */
+  runtime?: ContainerRuntime;
+  /** Build the reference agent image when it is missing (npm start). */
+  ensureAgentImage?: boolean;
 }
 
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
@@ -57,7 +63,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const admin = await setupAdminToken(db, { adminToken: config.adminToken, dataDir: config.dataDir });
     const secretsKey = await setupSecretsKey(db, { secretsKey: config.secretsEncryptionKey, dataDir: config.dataDir, embedded: !!embedded });
 
-    const runtime = createRuntime(config, log);
+    const runtime = opts.runtime ?? createRuntime(config, log);
     const metrics = new Registry();
     collectDefaultMetrics({ register: metrics });
     let boundPort = config.port;
@@ -80,6 +86,11 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         }),
     );
     // -- background work (subscriptions transport, provisioning resume, reconcilers) registers below --
+    closers.push(() => services.lifecycle.stop());
+    await runtime.ping();
+    if (opts.ensureAgentImage) await ensureAgentImage({ config, runtime, log });
+    // Provisioning a crashed process (or a dead instance) left unfinished is taken up now.
+    await services.lifecycle.resumePending();
 
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     const serverUrl = `http://${host}:${boundPort}`;
@@ -101,7 +112,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.logLevel);
-  const server = await startServer(config, { log });
+  const server = await startServer(config, { log, ensureAgentImage: true });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -22,5 +22,8 @@ import '../resolvers/org-token.js';
 import '../resolvers/secret.js';
 import './status-change.js';
 import '../resolvers/subscription.js';
+import './container.js';
+import './lifecycle.js';
+import '../resolvers/lifecycle.js';
 
 export const schema = builder.toSchema({ sortSchema: false });

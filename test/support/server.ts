@@ -1,7 +1,7 @@
 // Starts a real server (real HTTP on a loopback port, real database) for one test file.
 import { randomBytes } from 'node:crypto';
 import { loadConfig, type Config } from '../../config.js';
-import { startServer, type RunningServer } from '../../server.js';
+import { startServer, type RunningServer, type StartOptions } from '../../server.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
@@ -21,8 +21,11 @@ export interface GqlResponse<T> {
   errors?: Array<{ message: string; extensions?: Record<string, unknown>; path?: string[] }>;
 }
 
-/** `env` entries override the test defaults (same names as the environment variables). */
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+/**
+ * `env` entries override the test defaults (same names as the environment variables); `opts` reach
+ * startServer (e.g. `runtime: createFakeRuntime()`).
+ */
+export async function startTestServer(env: Record<string, string> = {}, opts: StartOptions = {}): Promise<TestServer> {
   const database = await createTestDatabase();
   const config: Config = loadConfig({
     PORT: '0',
@@ -37,7 +40,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   });
   let running: RunningServer;
   try {
-    running = await startServer(config);
+    running = await startServer(config, opts);
   } catch (err) {
     await database.drop();
     throw err;

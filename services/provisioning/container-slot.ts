@@ -1,0 +1,55 @@
+// Frees the container name `ws-<12>` for a generation: a container left by an older generation is
+// force-removed (it is being discarded), a newer generation's container means this provisioner lost.
+import { ContainerNameConflict, containerNameFor, type ContainerInfo, type ContainerRuntime, type ContainerSpec } from '../runtime/types.js';
+import { LABEL_WORKSPACE_ID } from '../runtime/types.js';
+import { generationOf } from './container-spec.js';
+
+/** Another provisioner of a newer generation holds the name: this one has lost. */
+export class NewerGenerationPresent extends Error {
+  constructor(readonly found: number) {
+    super(`a container of generation ${found} exists`);
+    this.name = 'NewerGenerationPresent';
+  }
+}
+
+/** A container with the workspace's name that this server did not create for it: never removed. */
+export class ForeignContainerInTheWay extends Error {
+  constructor(readonly containerName: string) {
+    super(`container ${containerName} is not managed for this workspace`);
+    this.name = 'ForeignContainerInTheWay';
+  }
+}
+
+export type Existing = { kind: 'none' } | { kind: 'own-running'; container: ContainerInfo } | { kind: 'removed' };
+
+/**
+ * Looks at what holds the name. `own-running` (a started container of this very generation) happens
+ * when a provisioning interrupted after its start is resumed: it is adopted, not recreated.
+ */
+export async function clearNameFor(runtime: ContainerRuntime, workspaceId: string, generation: number): Promise<Existing> {
+  const existing = await runtime.inspect(containerNameFor(workspaceId));
+  if (!existing) return { kind: 'none' };
+  if (existing.labels[LABEL_WORKSPACE_ID] !== workspaceId) throw new ForeignContainerInTheWay(existing.name);
+  const found = generationOf(existing.labels) ?? -1;
+  if (found > generation) throw new NewerGenerationPresent(found);
+  if (found === generation && existing.running) return { kind: 'own-running', container: existing };
+  // Older, or ours but never started (interrupted between create and start): discard it.
+  await runtime.remove(existing.id, { force: true });
+  return { kind: 'removed' };
+}
+
+const CREATE_ATTEMPTS = 3;
+
+/** Creates the container; a name conflict (a concurrent older provisioner) clears the name and retries. */
+export async function createContainer(runtime: ContainerRuntime, spec: ContainerSpec, workspaceId: string, generation: number): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return (await runtime.create(spec)).id;
+    } catch (err) {
+      if (!(err instanceof ContainerNameConflict) || attempt >= CREATE_ATTEMPTS) throw err;
+      const cleared = await clearNameFor(runtime, workspaceId, generation);
+      // Our own running container cannot appear here: only this provisioner creates this generation.
+      if (cleared.kind === 'own-running') throw err;
+    }
+  }
+}
