@@ -6,10 +6,12 @@ import { pathToFileURL } from 'node:url';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { loadConfig, platformUrlOf, type Config } from './config.js';
 import { createHttpApp } from './http/server.js';
+import { attachWebSocket } from './http/websocket.js';
 import { setupAdminToken, setupSecretsKey } from './services/auth/platform-keys.js';
 import { createDatabase, type Database } from './services/db/client.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './services/db/embedded.js';
 import { migrate } from './services/db/migrate.js';
+import { createEventListener, listenerApplicationName } from './services/events/listener.js';
 import { createServices, type Services } from './services/index.js';
 import { createLogger, type Logger } from './services/log.js';
 import { createRuntime } from './services/runtime/select.js';
@@ -86,6 +88,23 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         }),
     );
     // -- background work (subscriptions transport, provisioning resume, reconcilers) registers below --
+    // Live subscriptions: local commits wake the fan-out in-process; on a PostgreSQL server, LISTEN
+    // (its own connection) wakes it for other instances' commits. WebSocket shares the HTTP port.
+    db.setEventWake((maxId) => services.subscriptions.wake(maxId));
+    await services.subscriptions.start();
+    closers.push(() => services.subscriptions.stop());
+    if (!db.embedded) {
+      const listener = createEventListener({
+        url: db.url,
+        applicationName: listenerApplicationName(instanceId),
+        log,
+        wake: (maxId) => services.subscriptions.wake(maxId),
+      });
+      await listener.start();
+      closers.push(() => listener.stop());
+    }
+    const webSocket = attachWebSocket(app.server, app.yoga, services);
+    closers.push(() => webSocket.close());
     closers.push(() => services.lifecycle.stop());
     await runtime.ping();
     if (opts.ensureAgentImage) await ensureAgentImage({ config, runtime, log });

@@ -8,6 +8,7 @@ import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { schema } from '../schema/index.js';
 import type { GraphQLContext } from '../schema/context.js';
 import type { Services } from '../services/index.js';
+import { useSharedSubscriptionExecution } from './subscription-execution.js';
 import { corsOptions, createMaskError, hardeningPlugins } from './graphql-hardening.js';
 
 export interface NodeServerContext {
@@ -29,7 +30,8 @@ export function createGraphQLHandler(services: Services): Yoga {
     landingPage: false,
     renderGraphiQL,
     graphiql: { title: 'Workspace server' },
-    plugins: [...hardeningPlugins()],
+    // Subscribers with the same document and visibility share one execution per event (SSE and WebSocket).
+    plugins: [...hardeningPlugins(), useSharedSubscriptionExecution()],
     maskedErrors: { maskError: createMaskError(log) },
     cors: corsOptions(services.deps.config),
     logging: {

@@ -3,5 +3,5 @@
 import { builder } from './builder.js';
 
 builder.mutationType({});
-// builder.subscriptionType({});
+builder.subscriptionType({});
 export {};

@@ -4,6 +4,7 @@ import type { Authenticator } from './auth/viewer.js';
 import { createAuthenticator } from './auth/viewer.js';
 import type { ServiceDeps } from './deps.js';
 import { createEventService, type EventService } from './events/service.js';
+import { createSubscriptionService, type SubscriptionService } from './events/subscriptions.js';
 import { createLifecycleService, type LifecycleService } from './lifecycle/service.js';
 import { createOrgTokenService, type OrgTokenService } from './org-tokens/service.js';
 import { createRegistryService, type RegistryService } from './registry/service.js';
@@ -15,6 +16,8 @@ export interface Services {
   deps: ServiceDeps;
   auth: Authenticator;
   events: EventService;
+  /** Live subscriptions over the event log (one fan-out per process). */
+  subscriptions: SubscriptionService;
   tokens: TokenService;
   orgTokens: OrgTokenService;
   secrets: SecretService;
@@ -26,11 +29,12 @@ export interface Services {
 export function createServices(deps: ServiceDeps, adminTokenHashes: () => readonly string[]): Services {
   const auth = createAuthenticator({ db: deps.db, adminTokenHashes });
   const events = createEventService(deps);
+  const subscriptions = createSubscriptionService(deps);
   const tokens = createTokenService(deps);
   const orgTokens = createOrgTokenService(deps);
   const secrets = createSecretService(deps);
   const lifecycle = createLifecycleService({ ...deps, tokens, secrets });
   const workspaces = createWorkspaceService({ ...deps, tokens, secrets, lifecycle });
   const registry = createRegistryService({ ...deps, tokens });
-  return { deps, auth, events, tokens, orgTokens, secrets, lifecycle, workspaces, registry };
+  return { deps, auth, events, subscriptions, tokens, orgTokens, secrets, lifecycle, workspaces, registry };
 }

@@ -1,0 +1,192 @@
+// One subscription's view of the log: a bounded queue fed by the shared fan-out while the subscriber
+// keeps up ("live"), and by its own reads of the log while it does not ("behind": replaying from
+// afterEventId, or after its queue overflowed). The switch between the two happens synchronously when
+// its cursor has reached what the fan-out has read, so nothing is missed and nothing is sent twice.
+import type { Database } from '../db/client.js';
+import type { EventFanout, FanoutBatch, FanoutListener } from './fanout.js';
+import { readLogSlice, type LogSliceFilter } from './fanout-queries.js';
+import type { EventRecord } from './log.js';
+
+/** What a subscription yields: a committed row, and the batch it was read in (shared work lives there). */
+export interface Delivery {
+  event: EventRecord;
+  batch: FanoutBatch;
+}
+
+export type SubscriptionErrorCode = 'EVENTS_EXPIRED' | 'BAD_USER_INPUT' | 'UNAUTHENTICATED' | 'SLOW_CONSUMER';
+
+/** Ends a subscription with a code the GraphQL layer turns into extensions.code. */
+export class SubscriptionError extends Error {
+  name = 'SubscriptionError';
+  constructor(
+    readonly code: SubscriptionErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface SubscriberOptions {
+  fanout: EventFanout;
+  db: Database;
+  filter: LogSliceFilter;
+  /** Bounded queue: a live batch that does not fit makes the subscriber fall behind instead. */
+  queueLimit: number;
+  /** Called once when the subscriber stops, whatever the reason (unregisters it everywhere). */
+  onStop: (s: Subscriber) => void;
+}
+
+const DB_RETRY_MS = 1000;
+
+export class Subscriber implements FanoutListener, AsyncIterableIterator<Delivery> {
+  readonly workspaceId: string | null;
+  /** Since when the subscriber has been missing live batches (null while it keeps up). */
+  behindSince: number | null = null;
+  private mode: 'init' | 'live' | 'behind' = 'init';
+  /** live: events at or below it are skipped; behind: every event up to it has been queued. */
+  private cursor = 0n;
+  private queue: Delivery[] = [];
+  private waiter: (() => void) | null = null;
+  private stopped = false;
+  private error: Error | null = null;
+  private endAfter: bigint | null = null;
+  private chain: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly opts: SubscriberOptions) {
+    this.workspaceId = opts.filter.workspaceId;
+  }
+
+  /** Begins delivery of the events after `cursor` (replayed from the log until it reaches the live edge). */
+  start(cursor: bigint): void {
+    this.cursor = cursor;
+    this.mode = 'behind';
+    this.wakeConsumer();
+  }
+
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
+  onBatch(batch: FanoutBatch, events: readonly EventRecord[]): void {
+    if (this.stopped) return;
+    if (this.mode !== 'live') {
+      if (this.mode === 'behind') this.behindSince ??= Date.now();
+      return;
+    }
+    for (const e of events) {
+      if (e.id <= this.cursor) continue;
+      if (this.endAfter !== null && e.id > this.endAfter) break;
+      if (this.opts.filter.statusOnly && e.status === null) continue;
+      if (this.queue.length >= this.opts.queueLimit) {
+        // Drop the rest of the batch from memory; it will be read back from the log once the queue drains.
+        this.mode = 'behind';
+        this.cursor = e.id - 1n;
+        this.behindSince = Date.now();
+        break;
+      }
+      this.queue.push({ event: e, batch });
+    }
+    if (this.mode === 'live' && batch.toId > this.cursor) this.cursor = batch.toId;
+    this.wakeConsumer();
+  }
+
+  /** Deliver everything committed up to `id`, then complete (the credential stopped being valid). */
+  endAfterId(id: bigint): void {
+    if (this.endAfter === null || id < this.endAfter) this.endAfter = id;
+    this.wakeConsumer();
+  }
+
+  /** Ends at once: the consumer's next pull throws `err` (queued events are dropped). */
+  fail(err: Error): void {
+    if (this.stopped) return;
+    this.error = err;
+    this.queue = [];
+    this.stop();
+  }
+
+  next(): Promise<IteratorResult<Delivery>> {
+    // Pulls are serialised: a catch-up read must finish before the next pull looks at the cursor.
+    const result = this.chain.then(() => this.pull());
+    this.chain = result.catch(() => undefined);
+    return result;
+  }
+
+  async return(): Promise<IteratorResult<Delivery>> {
+    this.queue = [];
+    this.stop();
+    return { done: true, value: undefined };
+  }
+
+  async throw(err?: unknown): Promise<IteratorResult<Delivery>> {
+    this.queue = [];
+    this.stop();
+    throw err;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  private async pull(): Promise<IteratorResult<Delivery>> {
+    for (;;) {
+      const item = this.queue.shift();
+      if (item) return { value: item, done: false };
+      if (this.error) {
+        const err = this.error;
+        this.error = null;
+        throw err;
+      }
+      if (this.stopped) return { done: true, value: undefined };
+      const fanout = this.opts.fanout;
+      const position = this.mode === 'live' && fanout.lastReadId > this.cursor ? fanout.lastReadId : this.cursor;
+      if (this.endAfter !== null && this.mode !== 'init' && position >= this.endAfter) {
+        this.stop();
+        continue;
+      }
+      if (this.mode === 'behind') {
+        if (this.cursor >= fanout.lastReadId) {
+          this.mode = 'live';
+          this.behindSince = null;
+        } else {
+          await this.catchUp();
+        }
+        continue;
+      }
+      await new Promise<void>((resolve) => (this.waiter = resolve));
+    }
+  }
+
+  /** One page of the log after the cursor, up to what the fan-out has read (no further: see start()). */
+  private async catchUp(): Promise<void> {
+    const fanoutHead = this.opts.fanout.lastReadId;
+    const target = this.endAfter !== null && this.endAfter < fanoutHead ? this.endAfter : fanoutHead;
+    const room = Math.max(1, this.opts.queueLimit - this.queue.length);
+    let rows: EventRecord[];
+    try {
+      rows = await readLogSlice(this.opts.db, this.cursor, target, room, this.opts.filter);
+    } catch {
+      // The database is away: stay behind and try again (the eviction limit bounds how long).
+      await new Promise((r) => setTimeout(r, DB_RETRY_MS).unref());
+      return;
+    }
+    if (this.stopped) return;
+    const batch: FanoutBatch = { fromId: this.cursor, toId: target, events: rows, memo: new Map() };
+    for (const event of rows) this.queue.push({ event, batch });
+    this.cursor = rows.length < room ? target : rows[rows.length - 1]!.id;
+  }
+
+  private stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.opts.onStop(this);
+    this.wakeConsumer();
+  }
+
+  private wakeConsumer(): void {
+    const w = this.waiter;
+    if (w) {
+      this.waiter = null;
+      w();
+    }
+  }
+}
