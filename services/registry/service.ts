@@ -96,11 +96,8 @@ export function createRegistryService(deps: ServiceDeps & { tokens: TokenService
       const id = input.id;
       if (!isUuid(id)) return { kind: 'not_found', workspaceId: id };
       const card = JSON.stringify(input.agent_card);
-      if (!authorization && config.registryBootstrap) {
-        const boot = await bootstrapRegister(db, deps.tokens, { id, url: input.url, card });
-        if (boot.kind !== 'unauthorized') return boot;
-        // Not eligible for bootstrap: fall through, answered like any register without a token.
-      }
+      // Without a token, the bootstrap path answers alone: 404 as usual, 401 when not eligible.
+      if (!authorization && config.registryBootstrap) return bootstrapRegister(db, deps.tokens, { id, url: input.url, card });
       return write(
         {
           workspaceId: id,
