@@ -22,6 +22,9 @@ import type { Delivery } from '../services/events/subscriptions.js';
 
 type MaybePromise<T> = T | Promise<T>;
 
+/** Process-wide counters: how many event executions ran, and how many deliveries reused one. */
+export const sharedExecutionStats = { executions: 0, reused: 0 };
+
 /** Who may see what: viewers with the same key get the same answers for the same event. */
 function visibilityOf(ctx: Partial<GraphQLContext> | undefined): string {
   const v = ctx?.viewer;
@@ -140,7 +143,9 @@ export async function sharedSubscribe(args: ExecutionArgs): Promise<AsyncIterabl
     if (!isDelivery(payload)) return execute({ ...args, rootValue: payload });
     const memoKey = `${key}\n${payload.event.id}`;
     let result = payload.batch.memo.get(memoKey) as MaybePromise<ExecutionResult> | undefined;
-    if (!result) {
+    if (result) sharedExecutionStats.reused += 1;
+    else {
+      sharedExecutionStats.executions += 1;
       result = execute({ ...args, rootValue: payload, contextValue: batchContext(payload, visibility, args.contextValue) });
       payload.batch.memo.set(memoKey, result);
     }
