@@ -4,6 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { installProtocolAwareQueue } from './pglite-queue.js';
 
 export interface EmbeddedPostgres {
   url: string;
@@ -19,6 +20,7 @@ export async function startEmbeddedPostgres(dataDir: string, maxConnections = 16
   await mkdir(dir, { recursive: true });
   const db = await PGlite.create(dir);
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections });
+  installProtocolAwareQueue(server);
   await server.start();
   const conn = server.getServerConn(); // "127.0.0.1:<port>"
   const port = Number(conn.split(':').pop());
