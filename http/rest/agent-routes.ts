@@ -89,7 +89,7 @@ export function createAgentRoutes(services: Services) {
         const r = await auth.authenticate(req.headers.authorization);
         return r.ok ? r.viewer : null;
       };
-      sendOutcome(res, await registry.state(workspaceId, viewer));
+      sendOutcome(res, await registry.state(workspaceId, req.headers.authorization, viewer));
     },
   });
 

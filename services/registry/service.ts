@@ -24,8 +24,11 @@ export interface RegistryService {
   register(input: RegisterInput, authorization: string | undefined): Promise<AgentOutcome>;
   heartbeat(input: HeartbeatInput, authorization: string | undefined): Promise<AgentOutcome>;
   updateCard(input: UpdateCardInput, authorization: string | undefined): Promise<AgentOutcome>;
-  /** GET /workspaces/:id/state; `viewer` is resolved lazily so the 404 answers before the token. */
-  state(workspaceId: string, viewer: () => Promise<Viewer | null>): Promise<AgentOutcome>;
+  /**
+   * GET /workspaces/:id/state. The workspace's own token is checked here; `viewer` (admin and org
+   * tokens) is resolved only for a token that is no workspace's, after the 404.
+   */
+  state(workspaceId: string, authorization: string | undefined, viewer: () => Promise<Viewer | null>): Promise<AgentOutcome>;
 }
 
 const MAX_ATTEMPTS = 5;
@@ -147,20 +150,38 @@ export function createRegistryService(deps: ServiceDeps & { tokens: TokenService
       );
     },
 
-    async state(workspaceId, viewer) {
+    async state(workspaceId, authorization, viewer) {
       if (!isUuid(workspaceId)) return { kind: 'not_found', workspaceId };
       // Ids compare as uuids in SQL; the viewer's id is the canonical lower-case text.
       const id = workspaceId.toLowerCase();
-      const rows = await db.prisma.$queryRaw<{ status: WorkspaceStatus }[]>`
+      const hash = tokenHashOf(authorization);
+      // One statement: the workspace (404 first), whether the token is this workspace's (bumping its
+      // last_used_at), and whether it is some other workspace's (refused without touching it).
+      const rows = await db.prisma.$queryRaw<{ status: WorkspaceStatus | null; own: boolean; foreign: boolean }[]>`
         /* agentWorkspaceState */
-        SELECT status::text AS status FROM workspaces WHERE id = ${id}::uuid`;
-      const status = rows[0]?.status;
-      if (!status || status === 'REMOVED') return { kind: 'not_found', workspaceId };
-      const v = await viewer();
-      if (!v || !canReadWorkspace(v, id)) return { kind: 'unauthorized' };
+        WITH w AS (
+          SELECT status FROM workspaces WHERE id = ${id}::uuid
+        ), own AS (
+          SELECT t.id, t.last_used_at FROM workspace_auth_tokens t
+           WHERE t.token_hash = ${hash} AND t.workspace_id = ${id}::uuid AND t.revoked_at IS NULL
+             AND EXISTS (SELECT 1 FROM w WHERE w.status <> 'REMOVED')
+        ), bump AS (
+          UPDATE workspace_auth_tokens SET last_used_at = now()
+           WHERE id IN (SELECT id FROM own WHERE last_used_at IS NULL OR last_used_at < now() - interval '60 seconds')
+        )
+        SELECT (SELECT status::text FROM w) AS status, EXISTS (SELECT 1 FROM own) AS own,
+               EXISTS (SELECT 1 FROM workspace_auth_tokens t WHERE t.token_hash = ${hash}) AS foreign`;
+      const r = rows[0]!;
+      if (!r.status || r.status === 'REMOVED') return { kind: 'not_found', workspaceId };
+      if (!r.own) {
+        // Admin and org tokens may read any state; another workspace's token may not.
+        if (r.foreign) return { kind: 'unauthorized' };
+        const v = await viewer();
+        if (!v || !canReadWorkspace(v, id)) return { kind: 'unauthorized' };
+      }
       return {
         kind: 'ok',
-        body: { workspace_id: id, status: status.toLowerCase(), paused: status === 'PAUSED', deleted: false },
+        body: { workspace_id: id, status: r.status.toLowerCase(), paused: r.status === 'PAUSED', deleted: false },
       };
     },
   };
