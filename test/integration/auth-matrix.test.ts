@@ -1,0 +1,159 @@
+// Every operation of API.md against every kind of credential ("Who may do what", "Rules the contract
+// fixes"). Allowed means: no UNAUTHENTICATED/FORBIDDEN error (the answer itself may be a typed error,
+// because mutations target an unknown id so the matrix changes nothing).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, TEST_ADMIN_TOKEN, type TestServer } from '../support/server.js';
+import { DeleteWorkspaceDocument, RevokeOrgTokenDocument, RevokeWorkspaceTokenDocument } from '../generated/graphql.js';
+import { run } from '../graphql/client.js';
+import { createExternal, mintWorkspaceToken, UNKNOWN_UUID } from '../graphql/fixtures.js';
+
+type Cred = 'admin' | 'org' | 'own' | 'anonymous';
+const ALL: Cred[] = ['admin', 'org', 'own', 'anonymous'];
+
+interface Op {
+  name: string;
+  query: string;
+  /** `target` is the caller's own workspace for a workspace token, an unknown id otherwise. */
+  vars: (target: string, other: string) => Record<string, unknown>;
+  allowed: Cred[];
+}
+
+const staff: Cred[] = ['admin', 'org'];
+const OPS: Op[] = [
+  { name: 'viewer', query: '{ viewer { kind } }', vars: () => ({}), allowed: ALL },
+  { name: 'workspace(own)', query: 'query($id: ID!) { workspace(id: $id) { id } }', vars: (t) => ({ id: t }), allowed: ['admin', 'org', 'own'] },
+  { name: 'workspace(other)', query: 'query($id: ID!) { workspace(id: $id) { id } }', vars: (_t, o) => ({ id: o }), allowed: staff },
+  { name: 'workspace(own).logs', query: 'query($id: ID!) { workspace(id: $id) { logs } }', vars: (t) => ({ id: t }), allowed: staff },
+  { name: 'workspaces', query: '{ workspaces { totalCount } }', vars: () => ({}), allowed: staff },
+  { name: 'events', query: '{ events { edges { cursor } } }', vars: () => ({}), allowed: ['admin', 'org', 'own'] },
+  { name: 'events(own)', query: 'query($id: ID) { events(workspaceId: $id) { edges { cursor } } }', vars: (t) => ({ id: t }), allowed: ['admin', 'org', 'own'] },
+  { name: 'events(other)', query: 'query($id: ID) { events(workspaceId: $id) { edges { cursor } } }', vars: (_t, o) => ({ id: o }), allowed: staff },
+  { name: 'eventCursor', query: '{ eventCursor }', vars: () => ({}), allowed: ['admin', 'org', 'own'] },
+  { name: 'orgTokens', query: '{ orgTokens { id } }', vars: () => ({}), allowed: ['admin'] },
+  { name: 'subsystems', query: '{ subsystems { name } }', vars: () => ({}), allowed: staff },
+  { name: 'createWorkspace', query: 'mutation { createWorkspace(input: { name: "" }) { __typename } }', vars: () => ({}), allowed: staff },
+  { name: 'updateWorkspace', query: 'mutation($id: ID!) { updateWorkspace(id: $id, input: {}) { __typename } }', vars: (t) => ({ id: t }), allowed: staff },
+  { name: 'deleteWorkspace', query: 'mutation($id: ID!) { deleteWorkspace(id: $id) { __typename } }', vars: (t) => ({ id: t }), allowed: staff },
+  { name: 'restartWorkspace', query: 'mutation($id: ID!) { restartWorkspace(id: $id) { __typename } }', vars: (t) => ({ id: t }), allowed: staff },
+  { name: 'pauseWorkspace', query: 'mutation($id: ID!) { pauseWorkspace(id: $id) { __typename } }', vars: (t) => ({ id: t }), allowed: staff },
+  { name: 'resumeWorkspace', query: 'mutation($id: ID!) { resumeWorkspace(id: $id) { __typename } }', vars: (t) => ({ id: t }), allowed: staff },
+  { name: 'hibernateWorkspace', query: 'mutation($id: ID!) { hibernateWorkspace(id: $id) { __typename } }', vars: (t) => ({ id: t }), allowed: staff },
+  { name: 'createWorkspaceToken', query: 'mutation($id: ID!) { createWorkspaceToken(workspaceId: $id) { __typename } }', vars: (t) => ({ id: t }), allowed: staff },
+  {
+    name: 'revokeWorkspaceToken',
+    query: 'mutation($id: ID!, $t: ID!) { revokeWorkspaceToken(workspaceId: $id, tokenId: $t) { __typename } }',
+    vars: (t) => ({ id: t, t: UNKNOWN_UUID }),
+    allowed: staff,
+  },
+  { name: 'createOrgToken', query: 'mutation($n: String) { createOrgToken(name: $n) { __typename } }', vars: () => ({ n: 'x'.repeat(101) }), allowed: ['admin'] },
+  { name: 'revokeOrgToken', query: 'mutation { revokeOrgToken(id: "00000000-0000-4000-8000-000000000000") { __typename } }', vars: () => ({}), allowed: ['admin'] },
+  {
+    name: 'setWorkspaceSecret',
+    query: 'mutation($id: ID!) { setWorkspaceSecret(workspaceId: $id, key: "K", value: "v") { __typename } }',
+    vars: (t) => ({ id: t }),
+    allowed: staff,
+  },
+  {
+    name: 'deleteWorkspaceSecret',
+    query: 'mutation($id: ID!) { deleteWorkspaceSecret(workspaceId: $id, key: "K") { __typename } }',
+    vars: (t) => ({ id: t }),
+    allowed: staff,
+  },
+];
+
+describe('auth matrix', () => {
+  let s: TestServer;
+  const tokens: Record<Cred, string | null> = { admin: TEST_ADMIN_TOKEN, org: null, own: null, anonymous: null };
+  let own = '';
+  let other = '';
+  const rejected: Record<string, string> = {};
+
+  beforeAll(async () => {
+    s = await startTestServer();
+    const mine = await createExternal(s);
+    own = mine.workspace.id;
+    tokens.own = mine.token;
+    other = (await createExternal(s)).workspace.id;
+    const org = await s.gql('mutation { createOrgToken(name: "matrix") { ... on CreateOrgTokenSuccess { token } } }');
+    tokens.org = org.data.createOrgToken.token;
+
+    // Three credentials that must be rejected identically.
+    const revoked = await mintWorkspaceToken(s, other);
+    await run(s, RevokeWorkspaceTokenDocument, { workspaceId: other, tokenId: revoked.tokenId });
+    rejected.revokedWorkspaceToken = revoked.token;
+    const doomed = await createExternal(s);
+    await run(s, DeleteWorkspaceDocument, { id: doomed.workspace.id });
+    rejected.removedWorkspaceToken = doomed.token;
+    const revokedOrg = await s.gql('mutation { createOrgToken(name: "gone") { ... on CreateOrgTokenSuccess { token orgToken { id } } } }');
+    await run(s, RevokeOrgTokenDocument, { id: revokedOrg.data.createOrgToken.orgToken.id });
+    rejected.revokedOrgToken = revokedOrg.data.createOrgToken.token;
+    rejected.unknownToken = 'A'.repeat(43);
+    rejected.adminTokenWithSuffix = `${TEST_ADMIN_TOKEN}x`;
+  });
+  afterAll(async () => {
+    await s?.stop();
+  });
+
+  for (const op of OPS) {
+    for (const cred of ALL) {
+      const allowed = op.allowed.includes(cred);
+      it(`${op.name} with ${cred}: ${allowed ? 'allowed' : cred === 'anonymous' ? 'UNAUTHENTICATED' : 'FORBIDDEN'}`, async () => {
+        const target = cred === 'own' ? own : UNKNOWN_UUID;
+        const r = await s.gql(op.query, op.vars(target, other), tokens[cred]);
+        const codes = (r.errors ?? []).map((e) => e.extensions?.code);
+        if (allowed) {
+          expect(codes).not.toContain('UNAUTHENTICATED');
+          expect(codes).not.toContain('FORBIDDEN');
+          expect(r.status).toBeLessThan(500);
+        } else {
+          expect(codes).toContain(cred === 'anonymous' ? 'UNAUTHENTICATED' : 'FORBIDDEN');
+        }
+      });
+    }
+  }
+
+  it('shows a workspace token its own workspace with no parent and no children', async () => {
+    const child = await createExternal(s, { parentId: own });
+    const parent = (await createExternal(s)).workspace;
+    await s.gql('mutation($id: ID!, $p: ID!) { updateWorkspace(id: $id, input: { parentId: $p }) { __typename } }', { id: own, p: parent.id });
+    const asAdmin = await s.gql('query($id: ID!) { workspace(id: $id) { parent { id } children { id } } }', { id: own });
+    expect(asAdmin.data.workspace).toEqual({ parent: { id: parent.id }, children: [{ id: child.workspace.id }] });
+    const asSelf = await s.gql('query($id: ID!) { workspace(id: $id) { id parent { id } children { id } } }', { id: own }, tokens.own);
+    expect(asSelf.data.workspace).toEqual({ id: own, parent: null, children: [] });
+  });
+
+  it('answers FORBIDDEN to a workspace token asking for an unknown or non-UUID workspace id', async () => {
+    for (const id of [UNKNOWN_UUID, 'not-a-uuid']) {
+      const r = await s.gql('query($id: ID!) { workspace(id: $id) { id } }', { id }, tokens.own);
+      expect(r.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    }
+  });
+
+  it('rejects unknown, revoked, removed-workspace and malformed credentials with one identical 401', async () => {
+    const bodies = new Set<string>();
+    for (const [label, token] of Object.entries(rejected)) {
+      for (const query of ['{ viewer { kind } }', 'mutation { createWorkspace(input: { name: "x" }) { __typename } }']) {
+        const res = await s.http('/graphql', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: JSON.stringify({ query }),
+        });
+        expect(res.status, label).toBe(401);
+        const body = (await res.json()) as { errors: Array<{ extensions: { code: string } }>; data?: unknown };
+        expect(body.errors, label).toHaveLength(1);
+        expect(body.errors[0]!.extensions.code).toBe('UNAUTHENTICATED');
+        bodies.add(JSON.stringify(body));
+      }
+    }
+    for (const header of ['bearer x', 'Bearer', 'Bearer  two-spaces', 'Basic abc', `Token ${TEST_ADMIN_TOKEN}`]) {
+      const res = await s.http('/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: header },
+        body: JSON.stringify({ query: '{ viewer { kind } }' }),
+      });
+      expect(res.status, header).toBe(401);
+      bodies.add(JSON.stringify(await res.json()));
+    }
+    expect(bodies.size).toBe(1);
+  });
+});
