@@ -110,6 +110,10 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     if (opts.ensureAgentImage) await ensureAgentImage({ config, runtime, log });
     // Provisioning a crashed process (or a dead instance) left unfinished is taken up now.
     await services.lifecycle.resumePending();
+    // Reconcilers: one instance leads each loop (a lone or embedded one leads all five); the orphan
+    // sweeper's first cycle starts now. Stopped first on close, before the work they call into.
+    await services.reconcilers.start();
+    closers.push(() => services.reconcilers.stop());
 
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     const serverUrl = `http://${host}:${boundPort}`;

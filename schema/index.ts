@@ -25,5 +25,7 @@ import '../resolvers/subscription.js';
 import './container.js';
 import './lifecycle.js';
 import '../resolvers/lifecycle.js';
+import './subsystem.js';
+import '../resolvers/subsystems.js';
 
 export const schema = builder.toSchema({ sortSchema: false });

@@ -7,6 +7,7 @@ import { createEventService, type EventService } from './events/service.js';
 import { createSubscriptionService, type SubscriptionService } from './events/subscriptions.js';
 import { createLifecycleService, type LifecycleService } from './lifecycle/service.js';
 import { createOrgTokenService, type OrgTokenService } from './org-tokens/service.js';
+import { createReconcilers, type Reconcilers } from './reconcilers/index.js';
 import { createRegistryService, type RegistryService } from './registry/service.js';
 import { createSecretService, type SecretService } from './secrets/service.js';
 import { createTokenService, type TokenService } from './tokens/service.js';
@@ -24,6 +25,8 @@ export interface Services {
   lifecycle: LifecycleService;
   workspaces: WorkspaceService;
   registry: RegistryService;
+  /** The background loops (started by server.ts after listen) and their `subsystems` view. */
+  reconcilers: Reconcilers;
 }
 
 export function createServices(deps: ServiceDeps, adminTokenHashes: () => readonly string[]): Services {
@@ -36,5 +39,6 @@ export function createServices(deps: ServiceDeps, adminTokenHashes: () => readon
   const lifecycle = createLifecycleService({ ...deps, tokens, secrets });
   const workspaces = createWorkspaceService({ ...deps, tokens, secrets, lifecycle });
   const registry = createRegistryService({ ...deps, tokens });
-  return { deps, auth, events, subscriptions, tokens, orgTokens, secrets, lifecycle, workspaces, registry };
+  const reconcilers = createReconcilers({ ...deps, lifecycle, events });
+  return { deps, auth, events, subscriptions, tokens, orgTokens, secrets, lifecycle, workspaces, registry, reconcilers };
 }

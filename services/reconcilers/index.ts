@@ -25,8 +25,11 @@ export interface ReconcilerDeps extends ServiceDeps {
 }
 
 export interface Reconcilers {
-  /** Starts leading (or following) every loop. Returns at once; the orphan sweeper's first cycle runs now. */
-  start(): void;
+  /**
+   * Starts leading (or following) every loop; resolves once each loop's leadership is settled, without
+   * waiting for any tick (the orphan sweeper's first cycle runs in the background).
+   */
+  start(): Promise<void>;
   stop(): Promise<void>;
   /** The five loops of API.md, in order. */
   subsystems(): Promise<SubsystemStatus[]>;

@@ -21,7 +21,8 @@ export interface SupervisorOptions {
 }
 
 export interface Supervisor {
-  start(): void;
+  /** Starts every loop; resolves once each knows whether this instance leads it (ticks go on after). */
+  start(): Promise<void>;
   stop(): Promise<void>;
   /** When this instance started running the loop (null before start). */
   startedAt(loop: string): Date | null;
@@ -36,6 +37,8 @@ interface Runner {
   term: AbortController;
   wake: (() => void) | null;
   done: Promise<void> | null;
+  /** Resolves the first leadership decision (start() waits for it). */
+  decided: () => void;
 }
 
 export function createSupervisor(opts: SupervisorOptions): Supervisor {
@@ -43,7 +46,7 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
   const baseMs = opts.backoffBaseMs ?? 1_000;
   const maxMs = opts.backoffMaxMs ?? 30_000;
   const runners = new Map<string, Runner>(
-    opts.loops.map((loop) => [loop.name, { loop, startedAt: null, leaderSince: null, term: new AbortController(), wake: null, done: null }]),
+    opts.loops.map((loop) => [loop.name, { loop, startedAt: null, leaderSince: null, term: new AbortController(), wake: null, done: null, decided: () => {} }]),
   );
   let stopped = false;
 
@@ -92,19 +95,21 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
       log.warn({ err, loop: loop.name }, 'could not ask for reconciler leadership');
       return false;
     });
-    if (!leads) {
-      demote(r);
-      return loop.intervalMs;
-    }
-    if (r.leaderSince === null) {
+    if (leads && r.leaderSince === null) {
       r.leaderSince = new Date();
       metrics.leader.set({ loop: loop.name }, 1);
       log.info({ loop: loop.name, instanceId }, 'leading reconciler loop');
     }
+    r.decided();
+    const since = r.leaderSince;
+    if (!leads || since === null) {
+      demote(r);
+      return loop.intervalMs;
+    }
     const t0 = performance.now();
     const end = metrics.duration.startTimer({ loop: loop.name });
     try {
-      const items = await loop.tick({ signal: r.term.signal, leaderSince: r.leaderSince });
+      const items = await loop.tick({ signal: r.term.signal, leaderSince: since });
       end();
       metrics.ticks.inc({ loop: loop.name });
       metrics.items.inc({ loop: loop.name }, items);
@@ -136,20 +141,24 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
         // Only a bug in the bookkeeping lands here; the loop goes on after the longest backoff.
         log.error({ err, loop: r.loop.name }, 'reconciler supervisor turn failed');
         delay = Math.min(r.loop.intervalMs, maxMs);
+        r.decided();
       }
       if (!stopped) await sleep(r, delay);
     }
   }
 
   return {
-    start() {
+    async start() {
       if (stopped) return;
+      const decisions: Promise<void>[] = [];
       for (const r of runners.values()) {
         if (r.done) continue;
+        decisions.push(new Promise<void>((resolve) => (r.decided = resolve)));
         r.startedAt = new Date();
         metrics.leader.set({ loop: r.loop.name }, 0);
         r.done = run(r);
       }
+      await Promise.all(decisions);
     },
     async stop() {
       stopped = true;

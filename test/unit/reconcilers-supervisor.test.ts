@@ -50,7 +50,7 @@ describe('reconciler supervisor', () => {
       backoffBaseMs: 20,
       backoffMaxMs: 200,
     });
-    sup.start();
+    void sup.start();
     return sup;
   }
 
