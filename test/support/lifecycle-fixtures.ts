@@ -84,8 +84,9 @@ export interface EventRow {
 export async function eventsOf(s: TestServer, id: string, afterId = '0'): Promise<EventRow[]> {
   return s.db.prisma.$queryRaw<EventRow[]>`
     /* testEventsOf */
-    SELECT id::text, type, status::text, previous_status::text, payload FROM workspace_events
-     WHERE workspace_id = ${id}::uuid AND id > ${afterId}::bigint ORDER BY id`;
+    SELECT e.id::text AS id, e.type, e.status::text AS status, e.previous_status::text AS previous_status, e.payload
+      FROM workspace_events e
+     WHERE e.workspace_id = ${id}::uuid AND e.id > ${afterId}::bigint ORDER BY e.id`;
 }
 
 export async function lastEventId(s: TestServer): Promise<string> {
