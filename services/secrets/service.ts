@@ -76,6 +76,8 @@ export function createSecretService(deps: ServiceDeps): SecretService {
 
     async delete(workspaceId, key) {
       if (!isUuid(workspaceId)) throw new NotFoundError();
+      // A key no secret could have (bad syntax, NUL bytes PostgreSQL cannot even compare) is simply unknown.
+      if (!secretKeySchema.safeParse(key).success) throw new NotFoundError('secret not found');
       return db.tx(async (tx) => {
         const workspace = await touchLiveWorkspace(tx, workspaceId);
         const deleted = await tx.sql.$executeRaw`

@@ -42,7 +42,11 @@ export const urlSchema = z.string().superRefine((s, ctx) => {
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
 
-export const orgTokenNameSchema = z.string().refine((s) => charCount(s) <= 100, 'must be at most 100 characters');
+// API.md bounds only the length; NUL is refused because PostgreSQL text cannot hold it.
+export const orgTokenNameSchema = z
+  .string()
+  .refine((s) => charCount(s) <= 100, 'must be at most 100 characters')
+  .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters');
 
 /** `['secrets', 0, 'key']` → `secrets[0].key`. */
 export function fieldPath(path: readonly PropertyKey[], prefix: readonly PropertyKey[] = []): string {

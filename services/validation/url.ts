@@ -80,6 +80,9 @@ function ipv6Problem(addr: string): string | null {
 /** Why this URL is refused, or null when it is acceptable. */
 export function urlProblem(url: string): string | null {
   if (url.length > MAX_URL_LENGTH) return `must be at most ${MAX_URL_LENGTH} characters`;
+  // The WHATWG parser silently drops surrounding spaces and controls and inner tabs/newlines; the
+  // string is stored as given, so it must already be clean.
+  if (/[\u0000-\u0020\u007f-\u009f]/.test(url)) return 'must not contain spaces or control characters';
   let parsed: URL;
   try {
     parsed = new URL(url);
