@@ -8,6 +8,7 @@ import {
   createSourceEventStream,
   execute,
   Kind,
+  type GraphQLError,
   print,
   visit,
   type DocumentNode,
@@ -94,23 +95,37 @@ function batchContext(d: Delivery, visibility: string, base: unknown): unknown {
   return ctx;
 }
 
-function mapStream<T, U>(source: AsyncIterator<T>, map: (value: T) => MaybePromise<U>, signal?: AbortSignal): AsyncIterableIterator<U> {
+function then<T, U>(value: MaybePromise<T>, f: (v: T) => U): MaybePromise<U> {
+  return value instanceof Promise ? value.then(f) : f(value);
+}
+
+function mapStream<T, U>(
+  source: AsyncIterator<T>,
+  map: (value: T) => MaybePromise<U>,
+  onError: (err: unknown) => unknown,
+  signal?: AbortSignal,
+): AsyncIterableIterator<U> {
   // SSE: @whatwg-node only notices a client that went away on its next write, and does not always
   // cancel the stream then; the request's signal fires on the response's 'close', so end here.
   const onAbort = () => void source.return?.();
   signal?.addEventListener('abort', onAbort, { once: true });
   const detach = () => signal?.removeEventListener('abort', onAbort);
   return {
-    async next() {
-      let r: IteratorResult<T>;
-      try {
-        r = await source.next();
-      } catch (err) {
-        detach();
-        throw subscriptionGraphQLError(err);
-      }
-      if (r.done) detach();
-      return r.done ? { done: true, value: undefined } : { done: false, value: await map(r.value) };
+    // Not async: a waiting subscriber should hold a pending promise, not a suspended frame.
+    next() {
+      return source.next().then(
+        (r): MaybePromise<IteratorResult<U>> => {
+          if (r.done) {
+            detach();
+            return { done: true, value: undefined };
+          }
+          return then(map(r.value), (value) => ({ done: false, value }));
+        },
+        (err) => {
+          detach();
+          throw onError(err);
+        },
+      );
     },
     async return() {
       detach();
@@ -128,32 +143,54 @@ function mapStream<T, U>(source: AsyncIterator<T>, map: (value: T) => MaybePromi
   };
 }
 
-export async function sharedSubscribe(args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
-  const source = await createSourceEventStream(args);
-  if (!(Symbol.asyncIterator in (source as object))) return source as ExecutionResult;
-  const iterator = (source as AsyncIterable<unknown>)[Symbol.asyncIterator]();
-  const key = sharingKey(args);
-  const visibility = visibilityOf(args.contextValue as GraphQLContext);
-  const signal = (args.contextValue as { request?: Request } | undefined)?.request?.signal;
-  if (signal?.aborted) {
-    await iterator.return?.();
-    return { data: null };
-  }
-  return mapStream(iterator, (payload) => {
-    if (!isDelivery(payload)) return execute({ ...args, rootValue: payload });
-    const memoKey = `${key}\n${payload.event.id}`;
-    let result = payload.batch.memo.get(memoKey) as MaybePromise<ExecutionResult> | undefined;
-    if (result) sharedExecutionStats.reused += 1;
-    else {
-      sharedExecutionStats.executions += 1;
-      result = execute({ ...args, rootValue: payload, contextValue: batchContext(payload, visibility, args.contextValue) });
-      payload.batch.memo.set(memoKey, result);
-    }
-    return result;
-  }, signal);
+export interface SharedSubscribeOptions {
+  /** Masks every error of a result and every error ending a stream (for transports outside yoga's masking). */
+  maskError?: (err: unknown) => Error;
 }
 
-/** Yoga/envelop plugin: subscriptions use sharedSubscribe (yoga's SSE and the WebSocket transport). */
+export type SubscribeFn = (args: ExecutionArgs) => Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult>;
+
+export function createSharedSubscribe(opts: SharedSubscribeOptions = {}): SubscribeFn {
+  const mask = opts.maskError;
+  const maskResult = (r: ExecutionResult): ExecutionResult =>
+    mask && r.errors?.length ? { ...r, errors: r.errors.map((e) => mask(e) as GraphQLError) } : r;
+  const onError = (err: unknown) => (mask ? mask(subscriptionGraphQLError(err)) : subscriptionGraphQLError(err));
+
+  return async function sharedSubscribe(args) {
+    const source = await createSourceEventStream(args);
+    if (!(Symbol.asyncIterator in (source as object))) return maskResult(source as ExecutionResult);
+    const iterator = (source as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+    const key = sharingKey(args);
+    const visibility = visibilityOf(args.contextValue as GraphQLContext);
+    const signal = (args.contextValue as { request?: { signal?: AbortSignal } } | undefined)?.request?.signal;
+    if (signal?.aborted) {
+      await iterator.return?.();
+      return { data: null };
+    }
+    // Keep what later executions need, not the subscribe-time context: per-context caches (scope-auth,
+    // loaders) hang off that object and would live as long as the subscription.
+    const { schema, document, operationName, variableValues } = args;
+    const base: ExecutionArgs = { schema, document, operationName, variableValues, contextValue: { ...(args.contextValue as object) } };
+    const map = (payload: unknown): MaybePromise<ExecutionResult> => {
+      if (!isDelivery(payload)) return then(execute({ ...base, contextValue: { ...(base.contextValue as object) }, rootValue: payload }), maskResult);
+      const memoKey = `${key}\n${payload.event.id}`;
+      let result = payload.batch.memo.get(memoKey) as MaybePromise<ExecutionResult> | undefined;
+      if (result) sharedExecutionStats.reused += 1;
+      else {
+        sharedExecutionStats.executions += 1;
+        result = then(execute({ ...base, rootValue: payload, contextValue: batchContext(payload, visibility, base.contextValue) }), maskResult);
+        payload.batch.memo.set(memoKey, result);
+      }
+      return result;
+    };
+    return mapStream(iterator, map, onError, signal);
+  };
+}
+
+/** Unmasked: yoga masks what goes out over HTTP/SSE itself. */
+export const sharedSubscribe = createSharedSubscribe();
+
+/** Yoga/envelop plugin: subscriptions over yoga (SSE) use the shared execution. */
 export function useSharedSubscriptionExecution(): Plugin {
   return {
     onSubscribe({ setSubscribeFn }) {

@@ -5,14 +5,16 @@
 // execution apply as for SSE).
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { GraphQLError, type ExecutionArgs } from 'graphql';
+import { getOperationAST, GraphQLError, type ExecutionArgs } from 'graphql';
 import type { ServerOptions, Context as WsContext } from 'graphql-ws';
-import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer } from 'ws';
 import { registerEvictor } from '../services/events/subscriptions.js';
 import type { Services } from '../services/index.js';
 import { FixedWindowLimiter } from '../services/rate-limit.js';
 import type { Yoga } from './graphql.js';
+import { createMaskError } from './graphql-hardening.js';
+import { serveGraphQLWs, type WsExtra } from './graphql-ws-server.js';
+import { createSharedSubscribe } from './subscription-execution.js';
 
 export const GRAPHQL_WS_PATH = '/graphql';
 /** Closes a connection whose subscriber stayed behind past the limit; the client resubscribes with afterEventId. */
@@ -42,12 +44,6 @@ export interface WebSocketTransport {
   close(): Promise<void>;
 }
 
-// A type alias, not an interface: graphql-ws wants it assignable to Record<PropertyKey, unknown>.
-type Extra = {
-  socket: WebSocket;
-  request: IncomingMessage;
-};
-
 const gqlError = (message: string, code: string) => new GraphQLError(message, { extensions: { code } });
 
 function authorizationOf(params: Readonly<Record<string, unknown>> | undefined): string | null | false {
@@ -60,6 +56,8 @@ export function attachWebSocket(server: Server, yoga: Yoga, services: Services, 
   const opts: WebSocketOptions = { ...DEFAULT_WEBSOCKET_OPTIONS, rateLimitPerMin: services.deps.config.rateLimitPerMin, ...options };
   const log = services.deps.log;
   const limiter = new FixedWindowLimiter(opts.rateLimitPerMin, 60_000);
+  const maskError = createMaskError(log);
+  const subscribe = createSharedSubscribe({ maskError: (err) => maskError(err, 'Unexpected error.') });
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: opts.maxPayloadBytes });
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -77,7 +75,8 @@ export function attachWebSocket(server: Server, yoga: Yoga, services: Services, 
   };
   server.on('upgrade', onUpgrade);
 
-  const handle = useServer<Record<string, unknown>, Extra>(
+  const handle = serveGraphQLWs<Record<string, unknown>>(
+    wss,
     {
       connectionInitWaitTimeout: opts.connectionInitTimeoutMs,
       onConnect: async (ctx) => {
@@ -86,23 +85,34 @@ export function attachWebSocket(server: Server, yoga: Yoga, services: Services, 
         const auth = await services.auth.authenticate(authorization);
         return auth.ok; // false → 4403 Forbidden
       },
-      // The enveloped functions travel in rootValue (yoga's recipe for graphql-ws).
+      // Every subscriber sends the same few documents: keep one copy of each query string, not one
+      // per subscription (graphql-ws holds the subscribe message for the subscription's lifetime).
+      jsonMessageReviver: (key, value) => (key === 'query' && typeof value === 'string' ? intern(value) : value),
+      // Queries and mutations run yoga's enveloped execute (it travels in rootValue, yoga's recipe).
+      // Subscriptions run the shared execution directly, masked like yoga masks: yoga's per-result
+      // wrappers would cost every subscriber a chain of iterators and closures for as long as it lives.
       execute: (args: ExecutionArgs) => (args.rootValue as Enveloped).execute(args),
-      subscribe: (args: ExecutionArgs) => (args.rootValue as Enveloped).subscribe(args),
-      onSubscribe: async (ctx: WsContext<Record<string, unknown>, Extra>, _id, params) => {
+      subscribe: async (args: ExecutionArgs) => {
+        const result = await subscribe(args);
+        // graphql-ws keeps these args for the subscription's lifetime; the stream has what it needs.
+        (args as { contextValue?: unknown }).contextValue = undefined;
+        return result;
+      },
+      onSubscribe: async (ctx: WsContext<Record<string, unknown>, WsExtra>, _id, params) => {
         const open = Object.keys(ctx.subscriptions).length; // includes this one
         if (open > opts.maxSubscriptionsPerConnection) {
           return [gqlError(`at most ${opts.maxSubscriptionsPerConnection} subscriptions per connection`, 'TOO_MANY_SUBSCRIPTIONS')];
         }
-        if (!limiter.hit(ctx.extra.request.socket.remoteAddress ?? 'unknown').allowed) {
+        if (!limiter.hit(ctx.extra.ip).allowed) {
           return [gqlError('rate limit exceeded', 'RATE_LIMITED')];
         }
-        const authorization = authorizationOf(ctx.connectionParams) || '';
-        const request = new Request(`http://localhost${GRAPHQL_WS_PATH}`, {
-          headers: authorization ? { authorization } : {},
-        });
-        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
-          req: ctx.extra.request,
+        const authorization = authorizationOf(ctx.connectionParams) || null;
+        // What the context factory reads of a request: its headers (a Request object would be kept,
+        // with its URL, headers and signal, by every subscription's context).
+        const request = { headers: { get: (name: string) => (name.toLowerCase() === 'authorization' ? authorization : null) } };
+        const { schema, execute, contextFactory, parse, validate } = yoga.getEnveloped({
+          // The context factory reads the peer address from the node request.
+          req: { socket: { remoteAddress: ctx.extra.ip } },
           request,
           socket: ctx.extra.socket,
           params,
@@ -115,14 +125,17 @@ export function attachWebSocket(server: Server, yoga: Yoga, services: Services, 
         }
         const errors = validate(schema, document);
         if (errors.length > 0) return errors;
-        let contextValue: Record<string, unknown>;
+        let built: Record<string, unknown>;
         try {
           // yoga's context factory re-authenticates: a token revoked since connection_init is refused here.
-          contextValue = await contextFactory();
+          built = await contextFactory();
         } catch (err) {
           if (err instanceof GraphQLError) return [err];
           throw err;
         }
+        const isSubscription = getOperationAST(document, params.operationName)?.operation === 'subscription';
+        // A subscription keeps its context for as long as it lives: not the transport objects.
+        const { req: _req, request: _request, socket: _socket, params: _params, ...contextValue } = built;
         const socket = ctx.extra.socket;
         registerEvictor(contextValue, () => {
           socket.close(SLOW_CONSUMER_CLOSE_CODE, 'subscriber fell behind; resubscribe with afterEventId');
@@ -135,12 +148,12 @@ export function attachWebSocket(server: Server, yoga: Yoga, services: Services, 
           document,
           variableValues: params.variables,
           contextValue,
-          rootValue: { execute, subscribe } as Enveloped,
+          rootValue: isSubscription ? undefined : ({ execute } as Enveloped),
         };
       },
     },
-    wss,
     opts.keepAliveMs,
+    log,
   );
 
   return {
@@ -150,7 +163,7 @@ export function attachWebSocket(server: Server, yoga: Yoga, services: Services, 
     async close() {
       server.off('upgrade', onUpgrade);
       for (const client of wss.clients) client.terminate();
-      await Promise.resolve(handle.dispose()).catch((err: unknown) => log.debug({ err }, 'websocket server close'));
+      await handle.dispose().catch((err: unknown) => log.debug({ err }, 'websocket server close'));
     },
   };
 }
@@ -158,5 +171,13 @@ export function attachWebSocket(server: Server, yoga: Yoga, services: Services, 
 type OperationResult = ReturnType<NonNullable<ServerOptions['execute']>>;
 interface Enveloped {
   execute: (args: ExecutionArgs) => OperationResult;
-  subscribe: (args: ExecutionArgs) => OperationResult;
+}
+
+const interned = new Map<string, string>();
+function intern(s: string): string {
+  const known = interned.get(s);
+  if (known !== undefined) return known;
+  if (interned.size >= 1000) interned.clear(); // bounded: a stream of distinct documents just stops sharing
+  interned.set(s, s);
+  return s;
 }

@@ -37,6 +37,10 @@ export interface SubscriberOptions {
 }
 
 const DB_RETRY_MS = 1000;
+const DONE: IteratorResult<Delivery> = { done: true, value: undefined };
+const WAIT = Symbol('wait');
+const CATCH_UP = Symbol('catch up');
+type Step = IteratorResult<Delivery> | typeof WAIT | typeof CATCH_UP;
 
 export class Subscriber implements FanoutListener, AsyncIterableIterator<Delivery> {
   readonly workspaceId: string | null;
@@ -50,7 +54,7 @@ export class Subscriber implements FanoutListener, AsyncIterableIterator<Deliver
   private stopped = false;
   private error: Error | null = null;
   private endAfter: bigint | null = null;
-  private chain: Promise<unknown> = Promise.resolve();
+  private busy: Promise<void> | null = null;
 
   constructor(private readonly opts: SubscriberOptions) {
     this.workspaceId = opts.filter.workspaceId;
@@ -105,16 +109,31 @@ export class Subscriber implements FanoutListener, AsyncIterableIterator<Deliver
   }
 
   next(): Promise<IteratorResult<Delivery>> {
-    // Pulls are serialised: a catch-up read must finish before the next pull looks at the cursor.
-    const result = this.chain.then(() => this.pull());
-    this.chain = result.catch(() => undefined);
-    return result;
+    // A catch-up read is running: this pull waits for it (pulls never overtake each other).
+    if (this.busy) return this.busy.then(() => this.next());
+    let step: Step;
+    try {
+      step = this.step();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (step === CATCH_UP) {
+      const read = this.catchUp().finally(() => (this.busy = null));
+      this.busy = read;
+      return read.then(() => this.next());
+    }
+    if (step !== WAIT) return Promise.resolve(step);
+    // Idle: a pending promise and one closure, no suspended async frame (thousands of these wait).
+    return new Promise<void>((resolve) => {
+      const earlier = this.waiter;
+      this.waiter = earlier ? () => (earlier(), resolve()) : resolve;
+    }).then(() => this.next());
   }
 
   async return(): Promise<IteratorResult<Delivery>> {
     this.queue = [];
     this.stop();
-    return { done: true, value: undefined };
+    return DONE;
   }
 
   async throw(err?: unknown): Promise<IteratorResult<Delivery>> {
@@ -127,7 +146,8 @@ export class Subscriber implements FanoutListener, AsyncIterableIterator<Deliver
     return this;
   }
 
-  private async pull(): Promise<IteratorResult<Delivery>> {
+  /** What the next pull gets, decided synchronously. */
+  private step(): IteratorResult<Delivery> | typeof WAIT | typeof CATCH_UP {
     for (;;) {
       const item = this.queue.shift();
       if (item) return { value: item, done: false };
@@ -136,23 +156,19 @@ export class Subscriber implements FanoutListener, AsyncIterableIterator<Deliver
         this.error = null;
         throw err;
       }
-      if (this.stopped) return { done: true, value: undefined };
+      if (this.stopped) return DONE;
       const fanout = this.opts.fanout;
       const position = this.mode === 'live' && fanout.lastReadId > this.cursor ? fanout.lastReadId : this.cursor;
       if (this.endAfter !== null && this.mode !== 'init' && position >= this.endAfter) {
         this.stop();
         continue;
       }
-      if (this.mode === 'behind') {
-        if (this.cursor >= fanout.lastReadId) {
-          this.mode = 'live';
-          this.behindSince = null;
-        } else {
-          await this.catchUp();
-        }
-        continue;
-      }
-      await new Promise<void>((resolve) => (this.waiter = resolve));
+      if (this.mode !== 'behind') return WAIT;
+      if (this.cursor < fanout.lastReadId) return CATCH_UP;
+      // Caught up with what the fan-out has read: from here on, its batches feed the queue.
+      this.mode = 'live';
+      this.behindSince = null;
+      return WAIT;
     }
   }
 

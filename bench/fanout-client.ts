@@ -1,0 +1,106 @@
+// Child process of bench/fanout.ts: opens many WebSocket subscribers (permessage-deflate off) and
+// timestamps every message it receives. The same receive path serves both runs: graphql-ws
+// (`graphql-transport-ws`: connection_init → ack → subscribe → next…) and the bare-ws baseline
+// (the server just sends `next`-shaped JSON). Talks to the parent over IPC.
+import { performance } from 'node:perf_hooks';
+import WebSocket from 'ws';
+
+export type ClientCommand =
+  | { cmd: 'connect'; mode: 'graphql' | 'baseline'; url: string; count: number; token: string; query: string; variables: Record<string, unknown> }
+  | { cmd: 'report' }
+  | { cmd: 'close' };
+
+export type ClientReply =
+  | { kind: 'connected'; sockets: number; failed: number }
+  | { kind: 'report'; received: Array<[string, number]>; errors: string[]; sample: string | null }
+  | { kind: 'closed' };
+
+/** Wall-clock milliseconds with sub-millisecond precision, comparable across processes on one host. */
+const now = () => performance.timeOrigin + performance.now();
+
+const sockets: WebSocket[] = [];
+let received: Array<[string, number]> = [];
+const errors: string[] = [];
+let sample: string | null = null;
+
+function send(reply: ClientReply): void {
+  process.send!(reply);
+}
+
+/** The event id a `next` message carries (graphql-ws payload, or the same shape from the baseline). */
+function eventIdOf(msg: { payload?: { data?: { workspaceStatusChanged?: { event?: { id?: string } } } } }): string | undefined {
+  return msg.payload?.data?.workspaceStatusChanged?.event?.id;
+}
+
+function open(c: Extract<ClientCommand, { cmd: 'connect' }>, index: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const protocol = c.mode === 'graphql' ? 'graphql-transport-ws' : undefined;
+    const ws = new WebSocket(c.url, protocol, { perMessageDeflate: false });
+    let settled = false;
+    const settle = (ok: boolean) => {
+      if (!settled) {
+        settled = true;
+        resolve(ok);
+      }
+    };
+    ws.on('error', (err) => {
+      if (errors.length < 20) errors.push(String(err.message));
+      settle(false);
+    });
+    ws.on('close', (code) => {
+      if (code !== 1000 && code !== 1005 && errors.length < 20) errors.push(`closed ${code}`);
+      settle(false);
+    });
+    ws.on('open', () => {
+      sockets.push(ws);
+      if (c.mode === 'graphql') ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${c.token}` } }));
+      else settle(true);
+    });
+    ws.on('message', (data) => {
+      const t = now();
+      const text = data.toString();
+      const msg = JSON.parse(text) as { type: string; payload?: any };
+      if (msg.type === 'connection_ack') {
+        ws.send(JSON.stringify({ id: String(index), type: 'subscribe', payload: { query: c.query, variables: c.variables } }));
+        settle(true);
+        return;
+      }
+      if (msg.type !== 'next') {
+        if (errors.length < 20) errors.push(text.slice(0, 300));
+        return;
+      }
+      const id = eventIdOf(msg);
+      if (id === undefined) {
+        if (errors.length < 20) errors.push(text.slice(0, 300));
+        return;
+      }
+      sample ??= text;
+      received.push([id, t]);
+    });
+  });
+}
+
+async function connect(c: Extract<ClientCommand, { cmd: 'connect' }>): Promise<void> {
+  let failed = 0;
+  const BATCH = 250;
+  for (let i = 0; i < c.count; i += BATCH) {
+    const n = Math.min(BATCH, c.count - i);
+    const oks = await Promise.all(Array.from({ length: n }, (_, k) => open(c, i + k)));
+    failed += oks.filter((ok) => !ok).length;
+  }
+  send({ kind: 'connected', sockets: sockets.length, failed });
+}
+
+process.on('message', (c: ClientCommand) => {
+  if (c.cmd === 'connect') {
+    received = [];
+    void connect(c);
+  } else if (c.cmd === 'report') {
+    send({ kind: 'report', received, errors: errors.splice(0), sample });
+    received = [];
+  } else if (c.cmd === 'close') {
+    for (const ws of sockets.splice(0)) ws.terminate();
+    sample = null;
+    send({ kind: 'closed' });
+  }
+});

@@ -1,0 +1,317 @@
+// Fan-out benchmark: N graphql-ws subscribers (N = 1,000 and 5,000 by default) in child processes, all
+// watching one workspace on a server backed by the PostgreSQL server (a scratch database). A burst of
+// 10 status changes, 100 ms apart, is committed through the real log; the commit time is taken in
+// the server process right after COMMIT (an afterCommit hook registered before the event's own wake),
+// the delivery time in the client process on receipt (both wall clock with sub-ms precision).
+// Baseline, same run, same clients: a bare `ws` server broadcasting the same JSON to N sockets.
+// Also: server memory per idle subscriber ((heap + external) and RSS delta after GC, divided by N).
+//
+//   npx tsx bench/fanout.ts [--n=1000,5000] [--clients=2] [--changes=10] [--interval=100]
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import pg from 'pg';
+import { WebSocketServer } from 'ws';
+import { loadConfig } from '../config.js';
+import { startServer, type RunningServer } from '../server.js';
+import { appendEvents } from '../services/events/log.js';
+import type { WorkspaceStatus } from '../services/workspaces/record.js';
+import { statusEvent, transition } from '../services/workspaces/transition.js';
+import type { ClientCommand, ClientReply } from './fanout-client.js';
+
+const ADMIN = 'bench-admin-token-0123456789abcdef';
+const QUERY = `subscription($w: ID) { workspaceStatusChanged(workspaceId: $w) {
+  event { id type workspaceId status previousStatus createdAt }
+  workspace { id name status }
+} }`;
+const now = () => performance.timeOrigin + performance.now();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Options {
+  sizes: number[];
+  clients: number;
+  changes: number;
+  intervalMs: number;
+}
+
+function parseArgs(argv: string[]): Options {
+  const get = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+  return {
+    sizes: (get('n') ?? '1000,5000').split(',').map(Number),
+    clients: Number(get('clients') ?? 2),
+    changes: Number(get('changes') ?? 10),
+    intervalMs: Number(get('interval') ?? 100),
+  };
+}
+
+function exposeGc(): () => void {
+  v8.setFlagsFromString('--expose-gc');
+  return vm.runInNewContext('gc') as () => void;
+}
+
+/** Memory the server process holds, after collecting garbage. */
+function memory(gc: () => void): { js: number; rss: number } {
+  for (let i = 0; i < 3; i++) gc();
+  const m = process.memoryUsage();
+  return { js: m.heapUsed + m.external, rss: m.rss };
+}
+
+async function scratchDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const base = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+  const name = `bench_fanout_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const u = new URL(base);
+  u.pathname = `/${name}`;
+  return {
+    url: u.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: base });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+/** One guarded status change through the real log; resolves with the event id and its commit time. */
+async function change(server: RunningServer, id: string, from: WorkspaceStatus, to: WorkspaceStatus): Promise<[string, number]> {
+  let committedAt = 0;
+  const eventId = await server.db.tx(async (tx) => {
+    const t = await transition(tx, id, { to, from: [from] });
+    if (!t) throw new Error(`workspace was not ${from}`);
+    tx.afterCommit(() => (committedAt = now())); // runs before appendEvents' wake-up hook
+    const [e] = await appendEvents(tx, [statusEvent(t)!]);
+    return e!.id.toString();
+  });
+  return [eventId, committedAt];
+}
+
+class Clients {
+  private replies = new Map<ChildProcess, Array<(r: ClientReply) => void>>();
+  constructor(readonly children: ChildProcess[]) {
+    for (const c of children) {
+      this.replies.set(c, []);
+      c.on('message', (r: ClientReply) => this.replies.get(c)!.shift()?.(r));
+    }
+  }
+
+  static start(n: number): Clients {
+    const script = fileURLToPath(new URL('./fanout-client.ts', import.meta.url));
+    return new Clients(Array.from({ length: n }, () => fork(script, [], { execArgv: ['--import', 'tsx'], stdio: 'inherit' })));
+  }
+
+  /** Sends `cmd(i)` to every child and waits for one reply from each. */
+  all(cmd: (i: number) => ClientCommand): Promise<ClientReply[]> {
+    return Promise.all(
+      this.children.map(
+        (c, i) =>
+          new Promise<ClientReply>((resolve) => {
+            this.replies.get(c)!.push(resolve);
+            c.send(cmd(i));
+          }),
+      ),
+    );
+  }
+
+  connect(mode: 'graphql' | 'baseline', url: string, n: number, variables: Record<string, unknown>) {
+    const k = this.children.length;
+    return this.all((i) => ({
+      cmd: 'connect',
+      mode,
+      url,
+      token: ADMIN,
+      query: QUERY,
+      variables,
+      count: Math.floor(n / k) + (i < n % k ? 1 : 0),
+    })) as Promise<Array<Extract<ClientReply, { kind: 'connected' }>>>;
+  }
+
+  report() {
+    return this.all(() => ({ cmd: 'report' })) as Promise<Array<Extract<ClientReply, { kind: 'report' }>>>;
+  }
+
+  close() {
+    return this.all(() => ({ cmd: 'close' }));
+  }
+
+  kill(): void {
+    for (const c of this.children) c.kill();
+  }
+}
+
+interface Latencies {
+  p50: number;
+  p99: number;
+  max: number;
+  delivered: number;
+  expected: number;
+}
+
+function latencies(reports: Array<Extract<ClientReply, { kind: 'report' }>>, commits: Map<string, number>, expected: number): Latencies {
+  const all: number[] = [];
+  for (const r of reports) for (const [id, t] of r.received) if (commits.has(id)) all.push(t - commits.get(id)!);
+  all.sort((a, b) => a - b);
+  const at = (q: number) => all[Math.min(all.length - 1, Math.floor(q * (all.length - 1)))] ?? NaN;
+  return { p50: at(0.5), p99: at(0.99), max: all[all.length - 1] ?? NaN, delivered: all.length, expected };
+}
+
+async function until(what: string, ok: () => boolean, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await sleep(20);
+  }
+}
+
+async function waitDelivered(clients: Clients, expected: number, ms: number) {
+  // Collect reports until everything arrived or the time is up (reports drain the children's buffers).
+  const deadline = Date.now() + ms;
+  const reports: Array<Extract<ClientReply, { kind: 'report' }>> = [];
+  let count = 0;
+  while (count < expected && Date.now() < deadline) {
+    await sleep(250);
+    const batch = await clients.report();
+    for (const r of batch) count += r.received.length;
+    reports.push(...batch);
+  }
+  return reports;
+}
+
+async function runGraphql(server: RunningServer, clients: Clients, o: Options, n: number, workspaceId: string, gc: () => void) {
+  const subs = server.services.subscriptions;
+  const before = memory(gc);
+  const wsUrl = `${server.url.replace(/^http/, 'ws')}/graphql`;
+  const connected = await clients.connect('graphql', wsUrl, n, { w: workspaceId });
+  const failed = connected.reduce((s, c) => s + c.failed, 0);
+  await until(`${n} subscribers`, () => subs.listenerCount() >= n - failed, 120_000);
+  await sleep(1000);
+  const idle = memory(gc);
+  const commits = new Map<string, number>();
+  let status: WorkspaceStatus = 'ONLINE';
+  const t0 = Date.now();
+  const pending: Array<Promise<void>> = [];
+  for (let k = 0; k < o.changes; k++) {
+    await sleep(Math.max(0, t0 + k * o.intervalMs - Date.now()));
+    const to: WorkspaceStatus = status === 'ONLINE' ? 'DEGRADED' : 'ONLINE';
+    pending.push(change(server, workspaceId, status, to).then(([id, t]) => void commits.set(id, t)));
+    status = to;
+    await pending[pending.length - 1];
+  }
+  await Promise.all(pending);
+  const expected = (n - failed) * o.changes;
+  const reports = await waitDelivered(clients, expected, 30_000);
+  const sample = reports.find((r) => r.sample)?.sample ?? null;
+  const errors = reports.flatMap((r) => r.errors);
+  await clients.close();
+  await until('subscribers gone', () => subs.listenerCount() === 0, 30_000);
+  return {
+    lat: latencies(reports, commits, expected),
+    failed,
+    errors,
+    sample,
+    perSubscriberJs: (idle.js - before.js) / n,
+    perSubscriberRss: (idle.rss - before.rss) / n,
+    finalStatus: status,
+  };
+}
+
+async function runBaseline(clients: Clients, o: Options, n: number, sample: string) {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
+  await new Promise((r) => wss.once('listening', r));
+  const port = (wss.address() as { port: number }).port;
+  const connected = await clients.connect('baseline', `ws://127.0.0.1:${port}/`, n, {});
+  const failed = connected.reduce((s, c) => s + c.failed, 0);
+  await until(`${n} baseline sockets`, () => wss.clients.size >= n - failed, 60_000);
+  await sleep(1000);
+  const commits = new Map<string, number>();
+  const template = JSON.parse(sample) as { payload: { data: { workspaceStatusChanged: { event: { id: string } } } } };
+  const t0 = Date.now();
+  for (let k = 0; k < o.changes; k++) {
+    await sleep(Math.max(0, t0 + k * o.intervalMs - Date.now()));
+    const id = `baseline-${k}`;
+    template.payload.data.workspaceStatusChanged.event.id = id;
+    const json = JSON.stringify(template);
+    commits.set(id, now());
+    for (const c of wss.clients) c.send(json);
+  }
+  const expected = (n - failed) * o.changes;
+  const reports = await waitDelivered(clients, expected, 30_000);
+  await clients.close();
+  await new Promise((r) => wss.close(r));
+  return { lat: latencies(reports, commits, expected), failed };
+}
+
+const ms = (x: number) => `${x.toFixed(1)} ms`;
+const kib = (x: number) => `${(x / 1024).toFixed(1)} KiB`;
+
+export async function run(argv: string[] = process.argv.slice(2)): Promise<void> {
+  const o = parseArgs(argv);
+  const gc = exposeGc();
+  const db = await scratchDatabase();
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'bench-fanout-'));
+  const clients = Clients.start(o.clients);
+  let server: RunningServer | undefined;
+  try {
+    server = await startServer(
+      loadConfig({
+        PORT: '0',
+        HOST: '127.0.0.1',
+        DATABASE_URL: db.url,
+        DATA_DIR: dataDir,
+        ADMIN_TOKEN: ADMIN,
+        SECRETS_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+        CONTAINER_RUNTIME: 'none',
+        LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
+        RATE_LIMIT_PER_MIN: '100000000',
+      }),
+    );
+    const created = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN}` },
+      body: JSON.stringify({
+        query: `mutation { createWorkspace(input: { name: "bench", runtime: "external" }) { ... on CreateWorkspaceSuccess { workspace { id } } } }`,
+      }),
+    }).then((r) => r.json() as Promise<{ data: { createWorkspace: { workspace: { id: string } } } }>);
+    const workspaceId = created.data.createWorkspace.workspace.id;
+    await change(server, workspaceId, 'AWAITING_AGENT', 'ONLINE');
+
+    console.log(`fanout bench: ${o.changes} status changes ${o.intervalMs} ms apart, ${o.clients} client processes, ${os.cpus().length} CPUs, node ${process.version}`);
+    for (const n of o.sizes) {
+      const g = await runGraphql(server, clients, o, n, workspaceId, gc);
+      if (g.finalStatus === 'DEGRADED') await change(server, workspaceId, 'DEGRADED', 'ONLINE');
+      if (!g.sample) throw new Error(`no graphql-ws message arrived at N=${n}: ${g.errors.join('; ')}`);
+      const b = await runBaseline(clients, o, n, g.sample);
+      const ratio = g.lat.p99 / b.lat.p99;
+      console.log(`\nN = ${n}`);
+      console.log(`  graphql-ws   commit→delivery p50 ${ms(g.lat.p50)}  p99 ${ms(g.lat.p99)}  max ${ms(g.lat.max)}  delivered ${g.lat.delivered}/${g.lat.expected}${g.failed ? `  (${g.failed} failed to connect)` : ''}`);
+      console.log(`  bare ws      send→delivery   p50 ${ms(b.lat.p50)}  p99 ${ms(b.lat.p99)}  max ${ms(b.lat.max)}  delivered ${b.lat.delivered}/${b.lat.expected}`);
+      console.log(`  p99 ratio    ${ratio.toFixed(2)}× baseline   (target ≤ 3×, and p99 ≤ 250 ms: ${ratio <= 3 && g.lat.p99 <= 250 ? 'met' : 'NOT met'})`);
+      console.log(`  memory per idle subscriber: heap+external ${kib(g.perSubscriberJs)}, RSS ${kib(g.perSubscriberRss)}   (target ≤ 20 KiB: ${Math.max(g.perSubscriberJs, g.perSubscriberRss) <= 20 * 1024 ? 'met' : 'NOT met'})`);
+      console.log(`  message size ${Buffer.byteLength(g.sample)} bytes${g.errors.length ? `; client errors: ${g.errors.slice(0, 3).join(' | ')}` : ''}`);
+    }
+  } finally {
+    clients.kill();
+    await server?.close();
+    await db.drop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  run().then(
+    () => process.exit(0),
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}
