@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { WorkspacesDocument } from '../generated/graphql.js';
+import { WorkspacesDocument, type WorkspacesQuery, type WorkspacesQueryVariables } from '../generated/graphql.js';
 import { run } from '../graphql/client.js';
 import { createExternal, UNKNOWN_UUID } from '../graphql/fixtures.js';
 
@@ -21,7 +21,7 @@ describe('workspaces pagination', () => {
     await s?.stop();
   });
 
-  const page = (vars: Parameters<typeof run>[2]) => run(s, WorkspacesDocument, vars as never);
+  const page = (vars: WorkspacesQueryVariables) => run(s, WorkspacesDocument, vars);
 
   it('defaults to 20, oldest first, with totalCount of all matches', async () => {
     const r = (await page({})).data.workspaces;
@@ -38,7 +38,7 @@ describe('workspaces pagination', () => {
     const seen: string[] = [];
     let after: string | null = null;
     for (;;) {
-      const r = (await page({ first: 7, after })).data.workspaces;
+      const r: WorkspacesQuery['workspaces'] = (await page({ first: 7, after })).data.workspaces;
       seen.push(...r.edges.map((e) => e.node.id));
       if (!r.pageInfo.hasNextPage) break;
       after = r.pageInfo.endCursor!;

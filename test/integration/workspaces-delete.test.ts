@@ -6,6 +6,7 @@ import {
   EventsDocument,
   WorkspaceDocument,
   WorkspacesDocument,
+  type WorkspacesQueryVariables,
 } from '../generated/graphql.js';
 import { run } from '../graphql/client.js';
 import { createExternal, mintWorkspaceToken, UNKNOWN_UUID } from '../graphql/fixtures.js';
@@ -91,12 +92,12 @@ describe('deleteWorkspace', () => {
   it('lists REMOVED rows only with includeRemoved or an explicit REMOVED status filter', async () => {
     const { workspace } = await createExternal(s);
     await del(workspace.id);
-    const ids = async (vars: Parameters<typeof run<unknown, never>>[2]) =>
-      (await run(s, WorkspacesDocument, { first: 100, ...(vars as object) })).data.workspaces.edges.map((e) => e.node.id);
-    expect(await ids({} as never)).not.toContain(workspace.id);
-    expect(await ids({ includeRemoved: true } as never)).toContain(workspace.id);
-    expect(await ids({ status: ['REMOVED'], includeRemoved: false } as never)).toContain(workspace.id);
-    expect(await ids({ status: ['AWAITING_AGENT'], includeRemoved: true } as never)).not.toContain(workspace.id);
+    const ids = async (vars: WorkspacesQueryVariables) =>
+      (await run(s, WorkspacesDocument, { first: 100, ...vars })).data.workspaces.edges.map((e) => e.node.id);
+    expect(await ids({})).not.toContain(workspace.id);
+    expect(await ids({ includeRemoved: true })).toContain(workspace.id);
+    expect(await ids({ status: ['REMOVED'], includeRemoved: false })).toContain(workspace.id);
+    expect(await ids({ status: ['AWAITING_AGENT'], includeRemoved: true })).not.toContain(workspace.id);
   });
 
   it('never leaves a live child under a REMOVED parent when create races delete', async () => {
