@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { CreateWorkspaceDocument, EventsDocument, WorkspaceDocument, WorkspacesDocument } from '../generated/graphql.js';
 import { run } from '../graphql/client.js';
-import { createExternal, createWorkspace, UNKNOWN_UUID } from '../graphql/fixtures.js';
+import { createExternal, createWorkspace, eventually, UNKNOWN_UUID } from '../graphql/fixtures.js';
 
 describe('createWorkspace', () => {
   let s: TestServer;
@@ -29,6 +29,17 @@ describe('createWorkspace', () => {
       hibernationIdleMinutes: null,
     });
     expect(workspace.id).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('then, with no container runtime reachable, moves it to FAILED saying so', async () => {
+    const { workspace } = await createWorkspace(s, {});
+    const failed = await eventually(async () => {
+      const w = (await run(s, WorkspaceDocument, { id: workspace.id })).data.workspace!;
+      return w.status === 'FAILED' ? w : undefined;
+    });
+    expect(failed.lastSampleError).toMatch(/runtime/i);
+    const types = (await run(s, EventsDocument, { workspaceId: workspace.id })).data.events.edges.map((e) => e.node);
+    expect(types.find((e) => e.type === 'WORKSPACE_FAILED')).toMatchObject({ status: 'FAILED', previousStatus: 'PROVISIONING' });
   });
 
   it('resolves the image: input.image, then WORKSPACE_IMAGE_<RUNTIME>, then WORKSPACE_IMAGE', async () => {
