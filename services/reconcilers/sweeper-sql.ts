@@ -67,7 +67,8 @@ export interface RevokedTokenRow {
  * so a token minted after the container listing (a concurrent restart) is fresh and can never match,
  * whatever the workspace's status has become; and a token whose row changed meanwhile is re-checked by
  * PostgreSQL against its newest version. `containers` is the complete listing: a workspace counts as
- * having a container when its id is labeled on one or its prefix names an unlabeled one.
+ * having a container when its id is labeled on one or its prefix names an unlabeled one. The staleness
+ * expression is the one the partial index workspace_auth_tokens_staleness_idx is built on.
  */
 export function revokeStaleTokens(sql: Sql, containers: RefArrays, graceSeconds: number): Promise<RevokedTokenRow[]> {
   return sql.$queryRaw<RevokedTokenRow[]>`
@@ -79,8 +80,11 @@ export function revokeStaleTokens(sql: Sql, containers: RefArrays, graceSeconds:
        AND t.revoked_at IS NULL
        AND w.status NOT IN ('REMOVED', 'PROVISIONING')
        AND w.runtime <> 'external'
-       AND NOT (w.id = ANY(${containers.ids}::uuid[]) OR left(w.id::text, 12) = ANY(${containers.prefixes}::text[]))
        AND COALESCE(t.last_used_at, t.created_at) < now() - make_interval(secs => ${graceSeconds}::int)
+       -- NOT (id = ANY(ids) OR prefix = ANY(prefixes)), as anti-joins: evaluated on the few stale
+       -- candidates, not on every workspace row.
+       AND NOT EXISTS (SELECT 1 FROM unnest(${containers.ids}::uuid[]) AS c(id) WHERE c.id = w.id)
+       AND NOT EXISTS (SELECT 1 FROM unnest(${containers.prefixes}::text[]) AS c(prefix) WHERE c.prefix = left(w.id::text, 12))
     RETURNING t.id::text AS id, t.workspace_id::text AS workspace_id, t.prefix`;
 }
 
