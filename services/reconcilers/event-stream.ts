@@ -21,6 +21,8 @@ export interface EventStreamKeeper {
   isOpen(): boolean;
   /** How many times the stream was re-opened after breaking or failing to open. */
   reconnects(): number;
+  /** How many times an open stream broke (the daemon went away, or the connection did). */
+  breaks(): number;
 }
 
 export function createEventStreamKeeper(opts: EventStreamKeeperOptions): EventStreamKeeper {
@@ -33,6 +35,7 @@ export function createEventStreamKeeper(opts: EventStreamKeeperOptions): EventSt
   let active = false;
   let failures = 0;
   let reconnected = 0;
+  let broken = 0;
   // Bumped by stop(): an open that completes after it belongs to a finished session and is closed.
   let session = 0;
 
@@ -48,6 +51,7 @@ export function createEventStreamKeeper(opts: EventStreamKeeperOptions): EventSt
 
   function onError(err: Error): void {
     handle = null;
+    broken++;
     if (!active) return;
     log.warn({ err: err.message }, 'runtime event stream broke; reconnecting');
     schedule();
@@ -98,5 +102,6 @@ export function createEventStreamKeeper(opts: EventStreamKeeperOptions): EventSt
     },
     isOpen: () => handle !== null,
     reconnects: () => reconnected,
+    breaks: () => broken,
   };
 }

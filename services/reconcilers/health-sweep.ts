@@ -25,6 +25,8 @@ export interface HealthOptions {
   /** Event stream reconnect backoff (default 1 s doubling to 30 s). */
   reconnectBaseMs?: number;
   reconnectMaxMs?: number;
+  /** How long after a container death its restart waits (default 2 s); see scheduleRestart. */
+  restartSettleMs?: number;
 }
 
 export interface HealthLoop extends ReconcileLoop {
@@ -112,7 +114,31 @@ export function createHealthLoop(opts: HealthOptions): HealthLoop {
     const moved = await markContainerEventDeath(db, id, generation, e);
     if (!moved) return;
     log.info({ workspaceId: id, action: e.action, exitCode: e.exitCode }, 'workspace container died');
-    await lifecycle.autoRestart(id);
+    scheduleRestart(stream.breaks());
+  }
+
+  // A daemon that shuts down kills its containers first (their die events arrive) and closes its
+  // API about a second later; a restart started in between would find no daemon and end FAILED. So
+  // the restart waits a moment and is left to the reconcile after the reconnect when the stream
+  // broke meanwhile. The workspace is OFFLINE at once either way.
+  let restartTimer: NodeJS.Timeout | null = null;
+  let restartEpoch = 0;
+  function scheduleRestart(epoch: number): void {
+    if (restartTimer) {
+      restartEpoch = Math.min(restartEpoch, epoch);
+      return;
+    }
+    restartEpoch = epoch;
+    restartTimer = setTimeout(() => {
+      restartTimer = null;
+      void exclusive(async () => {
+        if (stream.breaks() !== restartEpoch || !stream.isOpen() || !(await runtime.ping())) return;
+        const failures: Record<string, unknown> = {};
+        await restartOffline(failures);
+        if (Object.keys(failures).length > 0) log.warn({ err: new PartsFailed(failures) }, 'automatic restart after a container death failed');
+      }).catch((err: unknown) => log.warn({ err }, 'automatic restart after a container death failed'));
+    }, opts.restartSettleMs ?? 2_000);
+    restartTimer.unref();
   }
 
   const stream = createEventStreamKeeper({
@@ -142,6 +168,8 @@ export function createHealthLoop(opts: HealthOptions): HealthLoop {
     },
     onLeadershipLost() {
       stream.stop();
+      if (restartTimer) clearTimeout(restartTimer);
+      restartTimer = null;
     },
   };
 }

@@ -52,7 +52,7 @@ describe('health loop', () => {
     fake = createFakeRuntime();
     restarted = [];
     health?.onLeadershipLost?.();
-    health = createHealthLoop({ db: t.db, runtime: fake, lifecycle, log: testLog, intervalMs: 60_000, reconnectBaseMs: 10, reconnectMaxMs: 40 });
+    health = createHealthLoop({ db: t.db, runtime: fake, lifecycle, log: testLog, intervalMs: 60_000, reconnectBaseMs: 10, reconnectMaxMs: 40, restartSettleMs: 30 });
   });
 
   it('marks OFFLINE on a die event of the current generation and asks for an automatic restart', async () => {
@@ -67,6 +67,23 @@ describe('health loop', () => {
     const [event] = await eventsFor(t.db, ws);
     expect(event).toMatchObject({ type: 'WORKSPACE_OFFLINE', previous_status: 'ONLINE' });
     expect(event!.payload).toMatchObject({ source: 'container-event', action: 'die', exitCode: 137 });
+  });
+
+  it('leaves the restart to the reconcile after the reconnect when the stream broke right after a death', async () => {
+    const ws = await insertWorkspace(t.db, { status: 'ONLINE', generation: 2 });
+    const c = await addContainer(fake, ws, 2);
+    await health.tick(ctx());
+    restarted.length = 0;
+    // A daemon shutting down: its containers die, then its API and event stream go.
+    fake.exit(c, 143);
+    await health.drained();
+    fake.setAvailable(false);
+    await new Promise((r) => setTimeout(r, 80));
+    expect(await statusOf(t.db, ws)).toBe('OFFLINE');
+    expect(restarted).toEqual([]);
+    fake.setAvailable(true);
+    await eventually(async () => (restarted.length ? true : undefined), 5_000, 'restart after the reconnect');
+    expect(restarted).toEqual([ws]);
   });
 
   it('ignores the death of a container a restart already discarded (older generation)', async () => {
