@@ -12,7 +12,7 @@
 // waits for the restart and then sees the new row. Were that restart committed between the two, an
 // old agent would flip the fresh PROVISIONING row ONLINE. So the snapshot's (status, generation) must
 // equal the locked row's; when they differ the caller retries with a fresh snapshot.
-import { Prisma, type TxClient } from '../db/client.js';
+import { Prisma, type Database, type TxClient } from '../db/client.js';
 import type { PrismaClient } from '../../generated/prisma/client.js';
 import type { WorkspaceStatus } from '../workspaces/record.js';
 
@@ -65,16 +65,17 @@ interface Row {
 
 type RawClient = Pick<PrismaClient, '$queryRaw'> | TxClient;
 
-export async function agentWrite(sql: RawClient, a: AgentWriteArgs): Promise<AgentWriteResult> {
+/** The statement, built once per call; run through Prisma ($queryRaw) or the pool (agentWriteFast). */
+export function agentWriteSql(a: AgentWriteArgs): Prisma.Sql {
   const keep = a.target === null;
   const fromDegraded = a.target?.fromDegraded ?? 'DEGRADED';
   const otherwise = a.target?.otherwise ?? 'ONLINE';
-  const rows = await sql.$queryRaw<Row[]>`
+  return Prisma.sql`
     /* agentWrite */
     WITH snap AS (
       SELECT w.status, w.generation,
              EXISTS (SELECT 1 FROM workspace_auth_tokens t
-                      WHERE t.workspace_id = w.id AND t.token_hash = ${a.tokenHash} AND t.revoked_at IS NULL) AS token_ok
+                      WHERE t.workspace_id = w.id AND t.token_hash = ${a.tokenHash}::text AND t.revoked_at IS NULL) AS token_ok
         FROM workspaces w WHERE w.id = ${a.workspaceId}::uuid
     ), old AS (
       SELECT w.id, w.status, w.generation,
@@ -82,7 +83,7 @@ export async function agentWrite(sql: RawClient, a: AgentWriteArgs): Promise<Age
         FROM workspaces w WHERE w.id = ${a.workspaceId}::uuid FOR UPDATE
     ), next AS (
       SELECT old.id, old.status AS previous_status, old.card_changed,
-             CASE WHEN ${keep} THEN old.status
+             CASE WHEN ${keep}::boolean THEN old.status
                   WHEN old.status = 'DEGRADED' THEN ${fromDegraded}::workspace_status
                   ELSE ${otherwise}::workspace_status END AS status
         FROM old JOIN snap ON snap.status = old.status AND snap.generation = old.generation
@@ -95,12 +96,12 @@ export async function agentWrite(sql: RawClient, a: AgentWriteArgs): Promise<Age
              ${a.set}
         FROM next
        WHERE w.id = next.id
-         AND (NOT ${a.onlyWithoutEvent} OR (next.status = next.previous_status AND NOT next.card_changed))
+         AND (NOT ${a.onlyWithoutEvent}::boolean OR (next.status = next.previous_status AND NOT next.card_changed))
       RETURNING w.id
     ), bump AS (
       -- last_used_at at most once a minute; after the workspace row is locked (the lock order restart uses)
       UPDATE workspace_auth_tokens t SET last_used_at = now()
-       WHERE t.workspace_id = ${a.workspaceId}::uuid AND t.token_hash = ${a.tokenHash} AND t.revoked_at IS NULL
+       WHERE t.workspace_id = ${a.workspaceId}::uuid AND t.token_hash = ${a.tokenHash}::text AND t.revoked_at IS NULL
          AND (t.last_used_at IS NULL OR t.last_used_at < now() - interval '60 seconds')
          AND EXISTS (SELECT 1 FROM upd)
     )
@@ -109,7 +110,29 @@ export async function agentWrite(sql: RawClient, a: AgentWriteArgs): Promise<Age
            old.card_changed, (SELECT count(*) FROM upd)::int AS written
       FROM (SELECT 1) one
       LEFT JOIN snap ON true LEFT JOIN old ON true LEFT JOIN next ON true`;
+}
+
+/** Inside a transaction (the path that writes events). */
+export async function agentWrite(sql: RawClient, a: AgentWriteArgs): Promise<AgentWriteResult> {
+  const rows = await sql.$queryRaw<Row[]>(agentWriteSql(a));
   return classify(rows[0]!);
+}
+
+const statementNames = new Map<string, string>();
+
+/**
+ * Outside a transaction (the steady-state heartbeat, which writes no event): the same statement as a
+ * named prepared statement on the pool. This is the hottest query of the server (every agent, every
+ * interval), and planning its five CTEs costs more than executing them; Prisma cannot name a
+ * statement. Embedded PGlite shares one session between all socket connections, so a name prepared
+ * by one connection would collide on another: there the statement stays unnamed.
+ */
+export async function agentWriteOnPool(db: Database, a: AgentWriteArgs): Promise<AgentWriteResult> {
+  const q = agentWriteSql(a);
+  let name = statementNames.get(q.text);
+  if (!name && statementNames.size < 16) statementNames.set(q.text, (name = `agent_write_${statementNames.size + 1}`));
+  const r = await db.pool.query<Row>({ name: db.embedded ? undefined : name, text: q.text, values: q.values as unknown[] });
+  return classify(r.rows[0]!);
 }
 
 function classify(r: Row): AgentWriteResult {

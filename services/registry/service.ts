@@ -8,7 +8,7 @@ import { appendEvents, statusEventType, type NewEvent } from '../events/log.js';
 import type { TokenService } from '../tokens/service.js';
 import { hashToken, parseBearer } from '../tokens/secret-token.js';
 import { isUuid, type WorkspaceStatus } from '../workspaces/record.js';
-import { agentWrite, refusalMessage, type AgentWriteArgs, type AgentWriteResult } from './agent-write.js';
+import { agentWrite, agentWriteOnPool, refusalMessage, type AgentWriteArgs, type AgentWriteResult } from './agent-write.js';
 import type { HeartbeatInput, RegisterInput, UpdateCardInput } from './bodies.js';
 import { bootstrapRegister } from './bootstrap.js';
 
@@ -63,7 +63,7 @@ export function createRegistryService(deps: ServiceDeps & { tokens: TokenService
             if (res.kind === 'written') await appendEvents(tx, events(res));
             return res;
           })
-        : await agentWrite(db.prisma, { ...args, onlyWithoutEvent: true });
+        : await agentWriteOnPool(db, { ...args, onlyWithoutEvent: true });
       switch (r.kind) {
         case 'written':
           return { kind: 'ok', body };

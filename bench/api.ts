@@ -1,0 +1,316 @@
+// API throughput benchmark, each figure beside a baseline measured in the same run on the same
+// PostgreSQL server (a scratch database on TEST_DATABASE_URL, default the local server):
+//   (a) `workspaces(first: 50)` with parent, children, tokens and secretKeys over ~200 workspaces,
+//       against a bare node:http server answering the same JSON from one hand-written query;
+//   (b) POST /registry/heartbeat against a bare node:http server doing a token-hash lookup and the
+//       heartbeat UPDATE by hand.
+// autocannon runs in a child process (bench/api-load.ts) over loopback: one unmeasured run of each side,
+// then rounds in ABBA order, each a warm-up and a fixed measured time.
+//
+//   npm run bench -- api [--duration=10] [--warmup=2] [--connections=32] [--workspaces=200] [--rounds=2]
+//                        [--only=list|heartbeat]
+import { fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import pg from 'pg';
+import { loadConfig } from '../config.js';
+import { startServer, type RunningServer } from '../server.js';
+import { startHeartbeatBaseline, startListBaseline, type Baseline } from './api-baseline.js';
+import type { LoadJob, LoadResult } from './api-load.js';
+
+const ADMIN = 'bench-admin-token-0123456789abcdef';
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+export const LIST_QUERY = `query List {
+  workspaces(first: 50) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { cursor node {
+      id name role tier runtime status url activeTasks lastErrorRate createdAt
+      parent { id name status }
+      children { id name status }
+      tokens { id prefix createdAt }
+      secretKeys
+    } }
+  }
+}`;
+
+interface Options {
+  only: 'list' | 'heartbeat' | null;
+  rounds: number;
+  durationS: number;
+  warmupS: number;
+  connections: number;
+  workspaces: number;
+}
+
+function parseArgs(argv: string[]): Options {
+  const get = (name: string, def: number) => {
+    const a = argv.find((x) => x.startsWith(`--${name}=`));
+    const v = a ? Number(a.slice(name.length + 3)) : def;
+    if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} must be a positive number`);
+    return v;
+  };
+  const only = argv.find((x) => x.startsWith('--only='))?.slice('--only='.length) ?? null;
+  if (only !== null && only !== 'list' && only !== 'heartbeat') throw new Error('--only must be list or heartbeat');
+  return { only, rounds: get('rounds', 2), durationS: get('duration', 10), warmupS: get('warmup', 2), connections: get('connections', 32), workspaces: get('workspaces', 200) };
+}
+
+async function scratchDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const base = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+  const name = `bench_api_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const u = new URL(base);
+  u.pathname = `/${name}`;
+  return {
+    url: u.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: base });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+/** Runs one load and measures this process's CPU time meanwhile (both servers live in this process;
+ * the load generator does not), so the report can show CPU per request beside throughput. */
+async function load(job: LoadJob): Promise<LoadResult & { cpuUsPerRequest: number }> {
+  const before = process.cpuUsage();
+  const r = await loadInChild(job);
+  const used = process.cpuUsage(before);
+  // the warm-up is included in the CPU time but not in the count: scale by the measured share
+  const share = job.durationS / (job.durationS + job.warmupS);
+  return { ...r, cpuUsPerRequest: ((used.user + used.system) * share) / Math.max(r.total, 1) };
+}
+
+function loadInChild(job: LoadJob): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const child = fork(path.join(here, 'api-load.ts'), [], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+    child.once('message', (m) => resolve(m as LoadResult));
+    child.once('error', reject);
+    child.once('exit', (code) => code !== 0 && reject(new Error(`load generator exited with ${code}`)));
+    child.send(job);
+  });
+}
+
+async function gql<T>(url: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
+  const res = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await res.json()) as { data: T; errors?: unknown[] };
+  if (body.errors) throw new Error(`GraphQL error: ${JSON.stringify(body.errors)}`);
+  return body.data;
+}
+
+/** A forest of external workspaces (roots with nine children each), two secrets each; returns the
+ * agent tokens createWorkspace handed out. */
+async function seed(server: RunningServer, count: number): Promise<Array<{ id: string; token: string }>> {
+  const create = `mutation($input: CreateWorkspaceInput!) { createWorkspace(input: $input) {
+    __typename ... on CreateWorkspaceSuccess { token workspace { id } } ... on Error { message } } }`;
+  const agents: Array<{ id: string; token: string }> = [];
+  let parentId: string | null = null;
+  for (let i = 0; i < count; i++) {
+    const input = {
+      name: `bench-${i}`,
+      role: 'benchmark',
+      runtime: 'external',
+      parentId: i % 10 === 0 ? null : parentId,
+      secrets: [
+        { key: 'API_KEY', value: `secret-${i}` },
+        { key: 'MODEL', value: 'small' },
+      ],
+    };
+    const data: { createWorkspace: { __typename: string; token?: string; workspace?: { id: string }; message?: string } } = await gql(
+      server.url,
+      create,
+      { input },
+    );
+    const r = data.createWorkspace;
+    if (r.__typename !== 'CreateWorkspaceSuccess') throw new Error(`seeding failed: ${r.message}`);
+    if (i % 10 === 0) parentId = r.workspace!.id;
+    agents.push({ id: r.workspace!.id, token: r.token! });
+  }
+  return agents;
+}
+
+/** The GraphQL answer and the baseline's must carry the same data, or the comparison means nothing. */
+async function checkSameList(serverUrl: string, baselineUrl: string): Promise<void> {
+  const post = (url: string) =>
+    fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN}` }, body: JSON.stringify({ query: LIST_QUERY }) }).then(
+      (r) => r.json() as Promise<{ data: { workspaces: { totalCount: number; edges: Array<{ node: Record<string, any> }> } } }>,
+    );
+  const [a, b] = await Promise.all([post(`${serverUrl}/graphql`), post(baselineUrl)]);
+  const shape = (d: typeof a) =>
+    JSON.stringify({
+      total: d.data.workspaces.totalCount,
+      nodes: d.data.workspaces.edges.map(({ node: n }) => [n.id, n.name, n.status, n.parent?.id ?? null, n.children.map((c: any) => c.id), n.tokens.map((t: any) => t.id), n.secretKeys]),
+    });
+  if (shape(a) !== shape(b)) throw new Error('the baseline list differs from the GraphQL answer');
+}
+
+type Measured = LoadResult & { cpuUsPerRequest: number };
+
+const fmt = (r: Measured) =>
+  `${r.rps.toFixed(0).padStart(8)} req/s   p50 ${String(r.p50).padStart(4)} ms   p99 ${String(r.p99).padStart(4)} ms   ` +
+  `~${(r.cpuUsPerRequest / 1000).toFixed(2)} ms CPU/req   (${r.total} requests, ${r.non2xx} non-2xx, ${r.errors} errors)`;
+
+/** Mean of the rounds (throughput, CPU) and the worse p50/p99: one line per side. */
+function combine(rs: Measured[]): Measured {
+  const mean = (f: (r: Measured) => number) => rs.reduce((a, r) => a + f(r), 0) / rs.length;
+  return {
+    rps: mean((r) => r.rps),
+    p50: Math.max(...rs.map((r) => r.p50)),
+    p99: Math.max(...rs.map((r) => r.p99)),
+    total: rs.reduce((a, r) => a + r.total, 0),
+    non2xx: rs.reduce((a, r) => a + r.non2xx, 0),
+    errors: rs.reduce((a, r) => a + r.errors, 0),
+    cpuUsPerRequest: mean((r) => r.cpuUsPerRequest),
+  };
+}
+
+/**
+ * Runs both sides in ABBA order (server, baseline, baseline, server, …) so that drift in the machine's
+ * load during the run weighs on both sides alike, and reports the mean of the rounds.
+ */
+async function compare(o: Options, title: string, target: number, server: () => Promise<Measured>, baseline: () => Promise<Measured>): Promise<void> {
+  // JIT tiering and fresh pool connections make the first seconds of a freshly started server cost
+  // 2-3× the CPU of the steady state: a longer unmeasured warm-up of each side comes first.
+  await server();
+  await baseline();
+  const ours: Measured[] = [];
+  const base: Measured[] = [];
+  for (let round = 0; round < o.rounds; round++) {
+    if (round % 2 === 0) {
+      ours.push(await server());
+      base.push(await baseline());
+    } else {
+      base.push(await baseline());
+      ours.push(await server());
+    }
+  }
+  const a = combine(ours);
+  const b = combine(base);
+  const ratio = a.rps / b.rps;
+  console.log(`\n${title}`);
+  if (o.rounds > 1) {
+    ours.forEach((r, i) => console.log(`  server   #${i + 1} ${fmt(r)}`));
+    base.forEach((r, i) => console.log(`  baseline #${i + 1} ${fmt(r)}`));
+  }
+  console.log(`  server     ${fmt(a)}`);
+  console.log(`  baseline   ${fmt(b)}`);
+  console.log(`  ratio      ${ratio.toFixed(2)} of baseline throughput, p99 ${(a.p99 / Math.max(b.p99, 1)).toFixed(2)}× baseline   (target ≥ ${target}: ${ratio >= target ? 'met' : 'NOT met'})`);
+}
+
+interface Context {
+  o: Options;
+  server: RunningServer;
+  pool: pg.Pool;
+  agents: Array<{ id: string; token: string }>;
+  baselines: Baseline[];
+}
+
+const job = (o: Options, url: string, requests: LoadJob['requests']): LoadJob => ({
+  url,
+  connections: o.connections,
+  warmupS: o.warmupS,
+  durationS: o.durationS,
+  requests,
+});
+
+async function benchList({ o, server, pool, baselines }: Context): Promise<void> {
+  const baseline = await startListBaseline(pool, ADMIN);
+  baselines.push(baseline);
+  await checkSameList(server.url, baseline.url);
+  const request = {
+    method: 'POST' as const,
+    path: '/graphql',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN}` },
+    body: JSON.stringify({ query: LIST_QUERY, operationName: 'List' }),
+  };
+  await compare(
+    o,
+    '(a) workspaces(first: 50) { parent children tokens secretKeys … } vs node:http + one hand-written query',
+    0.5,
+    () => load(job(o, server.url, [request])),
+    () => load(job(o, baseline.url, [request])),
+  );
+}
+
+/** Heartbeats cycling over 50 agents, each connection starting at a different one. */
+async function benchHeartbeat({ o, server, pool, agents, baselines }: Context): Promise<void> {
+  const baseline = await startHeartbeatBaseline(pool);
+  baselines.push(baseline);
+  const requests = agents.slice(0, 50).map((a, i) => ({
+    method: 'POST' as const,
+    path: '/registry/heartbeat',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${a.token}` },
+    body: JSON.stringify({ workspace_id: a.id, error_rate: 0, sample_error: '', active_tasks: i % 3, uptime_seconds: 100 + i, current_task: '', runtime_state: '' }),
+  }));
+  await compare(
+    o,
+    '(b) POST /registry/heartbeat vs node:http + token lookup + UPDATE',
+    0.6,
+    () => load(job(o, server.url, requests)),
+    () => load(job(o, baseline.url, requests)),
+  );
+}
+
+export async function run(argv: string[] = process.argv.slice(2)): Promise<void> {
+  const o = parseArgs(argv);
+  const db = await scratchDatabase();
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'bench-api-'));
+  let server: RunningServer | undefined;
+  const baselines: Baseline[] = [];
+  const pool = new pg.Pool({ connectionString: db.url, max: 20 });
+  try {
+    server = await startServer(
+      loadConfig({
+        PORT: '0',
+        HOST: '127.0.0.1',
+        DATABASE_URL: db.url,
+        DATA_DIR: dataDir,
+        ADMIN_TOKEN: ADMIN,
+        SECRETS_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+        CONTAINER_RUNTIME: 'none',
+        // 'error': dropping the scratch database at the end kills idle pool connections, which warn
+        LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'error',
+        // the load comes from one IP: the limit would measure the limiter
+        RATE_LIMIT_PER_MIN: '1000000000',
+      }),
+    );
+    const agents = await seed(server, o.workspaces);
+    const pgVersion = (await pool.query<{ server_version: string }>('SHOW server_version')).rows[0]!.server_version;
+    console.log(
+      `api bench: ${os.cpus().length} CPUs (load average ${os.loadavg()[0]!.toFixed(1)}), node ${process.version}, PostgreSQL ${pgVersion}, ` +
+        `${o.workspaces} workspaces, ${o.connections} connections, ${o.rounds} rounds (ABBA) of ${o.warmupS} s warm-up + ${o.durationS} s per side; autocannon in a child process`,
+    );
+    const ctx: Context = { o, server, pool, agents, baselines };
+    if (o.only !== 'heartbeat') await benchList(ctx);
+    if (o.only !== 'list') await benchHeartbeat(ctx);
+  } finally {
+    for (const b of baselines) await b.close();
+    await pool.end();
+    await server?.close();
+    await db.drop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  run().then(
+    () => process.exit(0),
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}
