@@ -7,12 +7,14 @@ import WebSocket from 'ws';
 
 export type ClientCommand =
   | { cmd: 'connect'; mode: 'graphql' | 'baseline'; url: string; count: number; token: string; query: string; variables: Record<string, unknown> }
+  | { cmd: 'count' }
   | { cmd: 'report' }
   | { cmd: 'close' };
 
 export type ClientReply =
   | { kind: 'connected'; sockets: number; failed: number }
   | { kind: 'report'; received: Array<[string, number]>; errors: string[]; sample: string | null }
+  | { kind: 'count'; received: number }
   | { kind: 'closed' };
 
 /** Wall-clock milliseconds with sub-millisecond precision, comparable across processes on one host. */
@@ -22,14 +24,24 @@ const sockets: WebSocket[] = [];
 let received: Array<[string, number]> = [];
 const errors: string[] = [];
 let sample: string | null = null;
+/** Set while this process closes its own sockets (their 1006 is not an error). */
+let closing = false;
 
 function send(reply: ClientReply): void {
   process.send!(reply);
 }
 
-/** The event id a `next` message carries (graphql-ws payload, or the same shape from the baseline). */
-function eventIdOf(msg: { payload?: { data?: { workspaceStatusChanged?: { event?: { id?: string } } } } }): string | undefined {
-  return msg.payload?.data?.workspaceStatusChanged?.event?.id;
+const EVENT_ID = '"event":{"id":"';
+/**
+ * The event id a `next` message carries (graphql-ws payload, or the same JSON from the baseline),
+ * found without parsing: the receive path must cost the clients as little as possible, since on a
+ * small machine they share the CPUs with the server they measure. Both runs use this same path.
+ */
+function eventIdOf(text: string): string | undefined {
+  const at = text.indexOf(EVENT_ID);
+  if (at < 0) return undefined;
+  const from = at + EVENT_ID.length;
+  return text.slice(from, text.indexOf('"', from));
 }
 
 function open(c: Extract<ClientCommand, { cmd: 'connect' }>, index: number): Promise<boolean> {
@@ -48,7 +60,7 @@ function open(c: Extract<ClientCommand, { cmd: 'connect' }>, index: number): Pro
       settle(false);
     });
     ws.on('close', (code) => {
-      if (code !== 1000 && code !== 1005 && errors.length < 20) errors.push(`closed ${code}`);
+      if (!closing && code !== 1000 && code !== 1005 && errors.length < 20) errors.push(`closed ${code}`);
       settle(false);
     });
     ws.on('open', () => {
@@ -59,23 +71,19 @@ function open(c: Extract<ClientCommand, { cmd: 'connect' }>, index: number): Pro
     ws.on('message', (data) => {
       const t = now();
       const text = data.toString();
+      const id = eventIdOf(text);
+      if (id !== undefined) {
+        sample ??= text;
+        received.push([id, t]);
+        return;
+      }
       const msg = JSON.parse(text) as { type: string; payload?: any };
       if (msg.type === 'connection_ack') {
         ws.send(JSON.stringify({ id: String(index), type: 'subscribe', payload: { query: c.query, variables: c.variables } }));
         settle(true);
         return;
       }
-      if (msg.type !== 'next') {
-        if (errors.length < 20) errors.push(text.slice(0, 300));
-        return;
-      }
-      const id = eventIdOf(msg);
-      if (id === undefined) {
-        if (errors.length < 20) errors.push(text.slice(0, 300));
-        return;
-      }
-      sample ??= text;
-      received.push([id, t]);
+      if (errors.length < 20) errors.push(text.slice(0, 300));
     });
   });
 }
@@ -93,12 +101,16 @@ async function connect(c: Extract<ClientCommand, { cmd: 'connect' }>): Promise<v
 
 process.on('message', (c: ClientCommand) => {
   if (c.cmd === 'connect') {
+    closing = false;
     received = [];
     void connect(c);
+  } else if (c.cmd === 'count') {
+    send({ kind: 'count', received: received.length });
   } else if (c.cmd === 'report') {
     send({ kind: 'report', received, errors: errors.splice(0), sample });
     received = [];
   } else if (c.cmd === 'close') {
+    closing = true;
     for (const ws of sockets.splice(0)) ws.terminate();
     sample = null;
     send({ kind: 'closed' });

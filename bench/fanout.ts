@@ -9,7 +9,8 @@
 //   npx tsx bench/fanout.ts [--n=1000,5000] [--clients=2] [--changes=10] [--interval=100]
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -173,17 +174,15 @@ async function until(what: string, ok: () => boolean, ms: number): Promise<void>
 }
 
 async function waitDelivered(clients: Clients, expected: number, ms: number) {
-  // Collect reports until everything arrived or the time is up (reports drain the children's buffers).
+  // Poll only a count while deliveries may still be running (a full report is a large IPC message
+  // that would cost the measured process CPU), then collect the timestamps once.
   const deadline = Date.now() + ms;
-  const reports: Array<Extract<ClientReply, { kind: 'report' }>> = [];
-  let count = 0;
-  while (count < expected && Date.now() < deadline) {
+  for (;;) {
     await sleep(250);
-    const batch = await clients.report();
-    for (const r of batch) count += r.received.length;
-    reports.push(...batch);
+    const counts = (await clients.all(() => ({ cmd: 'count' }))) as Array<Extract<ClientReply, { kind: 'count' }>>;
+    if (counts.reduce((s, c) => s + c.received, 0) >= expected || Date.now() > deadline) break;
   }
-  return reports;
+  return clients.report();
 }
 
 async function runGraphql(server: RunningServer, clients: Clients, o: Options, n: number, workspaceId: string, gc: () => void) {
@@ -197,6 +196,13 @@ async function runGraphql(server: RunningServer, clients: Clients, o: Options, n
   const idle = memory(gc);
   const commits = new Map<string, number>();
   let status: WorkspaceStatus = 'ONLINE';
+  // BENCH_CPU_PROFILE=<file prefix>: a CPU profile of the server process during the burst.
+  const profile = process.env.BENCH_CPU_PROFILE ? new Session() : null;
+  if (profile) {
+    profile.connect();
+    await profile.post('Profiler.enable');
+    await profile.post('Profiler.start');
+  }
   const t0 = Date.now();
   const pending: Array<Promise<void>> = [];
   for (let k = 0; k < o.changes; k++) {
@@ -209,6 +215,11 @@ async function runGraphql(server: RunningServer, clients: Clients, o: Options, n
   await Promise.all(pending);
   const expected = (n - failed) * o.changes;
   const reports = await waitDelivered(clients, expected, 30_000);
+  if (profile) {
+    const { profile: p } = await profile.post('Profiler.stop');
+    await writeFile(`${process.env.BENCH_CPU_PROFILE}.${n}.cpuprofile`, JSON.stringify(p));
+    profile.disconnect();
+  }
   const sample = reports.find((r) => r.sample)?.sample ?? null;
   const errors = reports.flatMap((r) => r.errors);
   await clients.close();

@@ -13,6 +13,47 @@ export type WsExtra = {
   ip: string;
 };
 
+// Pre-serialised `next` payloads. Subscribers sharing one execution share one result object;
+// serialising it once (not once per subscriber) is the difference between one JSON.stringify per event
+// and thousands. graphql-ws builds every message with JSON.stringify(message, replacer) and hands the
+// string straight to `send`; the replacer swaps a marked payload for a token, and `send` swaps the
+// token for the payload's JSON. Stringify and send run back to back, with no await between them.
+const RAW = Symbol('raw JSON payload');
+const RAW_TOKEN = '\u0001raw-payload\u0001';
+const RAW_TOKEN_JSON = JSON.stringify(RAW_TOKEN);
+const serialised = new WeakMap<object, { [RAW]: string }>();
+let pendingRaw: string | null = null;
+
+/** The payload of a `next` message, serialised once per result object (use as graphql-ws onNext). */
+export function preSerialisedPayload(result: object): object {
+  let marked = serialised.get(result);
+  if (!marked) {
+    marked = { [RAW]: JSON.stringify(result) };
+    serialised.set(result, marked);
+  }
+  return marked;
+}
+
+/** graphql-ws jsonMessageReplacer that pairs with preSerialisedPayload. */
+export function rawPayloadReplacer(this: unknown, key: string, value: unknown): unknown {
+  if (key === 'payload' && typeof value === 'object' && value !== null && RAW in value) {
+    pendingRaw = (value as { [RAW]: string })[RAW];
+    return RAW_TOKEN;
+  }
+  return value;
+}
+
+function withRawPayload(data: string): string {
+  const raw = pendingRaw;
+  if (raw === null) return data;
+  pendingRaw = null;
+  // The payload is the message's last property: a client-chosen id cannot shadow it.
+  const at = data.lastIndexOf(RAW_TOKEN_JSON);
+  return at < 0 ? data : data.slice(0, at) + raw + data.slice(at + RAW_TOKEN_JSON.length);
+}
+
+const SEND_HIGH_WATER_BYTES = 64 * 1024;
+
 export interface GraphQLWsServer {
   dispose(): Promise<void>;
 }
@@ -41,11 +82,19 @@ export function serveGraphQLWs<P extends Record<string, unknown>>(
     const closed = server.opened(
       {
         protocol: socket.protocol,
-        send: (data) =>
-          new Promise<void>((resolve, reject) => {
-            if (socket.readyState !== socket.OPEN) return resolve();
-            socket.send(data, (err) => (err ? reject(err) : resolve()));
-          }),
+        send: (message) => {
+          const data = withRawPayload(message);
+          if (socket.readyState !== socket.OPEN) return;
+          // Backpressure: graphql-ws waits for what send returns before it pulls the subscription's
+          // next event. While the socket keeps up, nothing to wait for; once a client stops reading
+          // and data piles up, wait until this message is written out (the subscriber's bounded
+          // queue, then the log, hold the rest).
+          if (socket.bufferedAmount < SEND_HIGH_WATER_BYTES) {
+            socket.send(data);
+            return;
+          }
+          return new Promise<void>((resolve, reject) => socket.send(data, (err) => (err ? reject(err) : resolve())));
+        },
         close: (code, reason) => socket.close(code, reason),
         onMessage: (cb) =>
           socket.on('message', (data: Buffer) => {

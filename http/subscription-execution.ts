@@ -76,11 +76,25 @@ function shapeOf(document: DocumentNode, operationName: string | null | undefine
   return shape;
 }
 
+// Sharing keys are long (they contain the document); each distinct one gets a short number, so the
+// per-event lookup of every subscriber builds a short string instead of copying the document.
+const sharingIds = new Map<string, string>();
+let nextSharingId = 0;
+
 function sharingKey(args: ExecutionArgs): string {
   const shape = shapeOf(args.document, args.operationName);
   const vars = args.variableValues ?? {};
   const relevant = shape.usedBelowRoot.map((name) => [name, vars[name]]);
-  return `${visibilityOf(args.contextValue as GraphQLContext)}\n${JSON.stringify(relevant)}\n${shape.text}`;
+  const full = `${visibilityOf(args.contextValue as GraphQLContext)}\n${JSON.stringify(relevant)}\n${shape.text}`;
+  let id = sharingIds.get(full);
+  if (id === undefined) {
+    // Bounded: past this many distinct keys the table starts afresh. Numbers are never reused, so a
+    // subscription still holding an old number can never share with a different document.
+    if (sharingIds.size >= 10_000) sharingIds.clear();
+    id = `s${nextSharingId++}:`;
+    sharingIds.set(full, id);
+  }
+  return id;
 }
 
 function isDelivery(x: unknown): x is Delivery {
@@ -111,21 +125,27 @@ function mapStream<T, U>(
   signal?.addEventListener('abort', onAbort, { once: true });
   const detach = () => signal?.removeEventListener('abort', onAbort);
   return {
-    // Not async: a waiting subscriber should hold a pending promise, not a suspended frame.
+    // Not async, and resolved explicitly: a waiting subscriber holds one pending promise (no
+    // suspended frame), and a delivered event takes no extra promise-adoption steps.
     next() {
-      return source.next().then(
-        (r): MaybePromise<IteratorResult<U>> => {
-          if (r.done) {
+      return new Promise<IteratorResult<U>>((resolve, reject) => {
+        source.next().then(
+          (r) => {
+            if (r.done) {
+              detach();
+              resolve({ done: true, value: undefined });
+              return;
+            }
+            const mapped = map(r.value);
+            if (mapped instanceof Promise) mapped.then((value) => resolve({ done: false, value }), reject);
+            else resolve({ done: false, value: mapped });
+          },
+          (err: unknown) => {
             detach();
-            return { done: true, value: undefined };
-          }
-          return then(map(r.value), (value) => ({ done: false, value }));
-        },
-        (err) => {
-          detach();
-          throw onError(err);
-        },
-      );
+            reject(onError(err));
+          },
+        );
+      });
     },
     async return() {
       detach();
@@ -173,7 +193,7 @@ export function createSharedSubscribe(opts: SharedSubscribeOptions = {}): Subscr
     const base: ExecutionArgs = { schema, document, operationName, variableValues, contextValue: { ...(args.contextValue as object) } };
     const map = (payload: unknown): MaybePromise<ExecutionResult> => {
       if (!isDelivery(payload)) return then(execute({ ...base, contextValue: { ...(base.contextValue as object) }, rootValue: payload }), maskResult);
-      const memoKey = `${key}\n${payload.event.id}`;
+      const memoKey = key + payload.event.id;
       let result = payload.batch.memo.get(memoKey) as MaybePromise<ExecutionResult> | undefined;
       if (result) sharedExecutionStats.reused += 1;
       else {

@@ -13,7 +13,7 @@ import type { Services } from '../services/index.js';
 import { FixedWindowLimiter } from '../services/rate-limit.js';
 import type { Yoga } from './graphql.js';
 import { createMaskError } from './graphql-hardening.js';
-import { serveGraphQLWs, type WsExtra } from './graphql-ws-server.js';
+import { preSerialisedPayload, rawPayloadReplacer, serveGraphQLWs, type WsExtra } from './graphql-ws-server.js';
 import { createSharedSubscribe } from './subscription-execution.js';
 
 export const GRAPHQL_WS_PATH = '/graphql';
@@ -88,6 +88,9 @@ export function attachWebSocket(server: Server, yoga: Yoga, services: Services, 
       // Every subscriber sends the same few documents: keep one copy of each query string, not one
       // per subscription (graphql-ws holds the subscribe message for the subscription's lifetime).
       jsonMessageReviver: (key, value) => (key === 'query' && typeof value === 'string' ? intern(value) : value),
+      // One serialisation per shared result, not one per subscriber (see graphql-ws-server.ts).
+      jsonMessageReplacer: rawPayloadReplacer,
+      onNext: (_ctx, _id, _payload, _args, result) => preSerialisedPayload(result) as never,
       // Queries and mutations run yoga's enveloped execute (it travels in rootValue, yoga's recipe).
       // Subscriptions run the shared execution directly, masked like yoga masks: yoga's per-result
       // wrappers would cost every subscriber a chain of iterators and closures for as long as it lives.

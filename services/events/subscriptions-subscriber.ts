@@ -50,7 +50,8 @@ export class Subscriber implements FanoutListener, AsyncIterableIterator<Deliver
   /** live: events at or below it are skipped; behind: every event up to it has been queued. */
   private cursor = 0n;
   private queue: Delivery[] = [];
-  private waiter: (() => void) | null = null;
+  /** Pulls waiting for an event, answered in order. */
+  private pulls: Array<{ resolve: (r: IteratorResult<Delivery>) => void; reject: (err: unknown) => void }> = [];
   private stopped = false;
   private error: Error | null = null;
   private endAfter: bigint | null = null;
@@ -109,25 +110,12 @@ export class Subscriber implements FanoutListener, AsyncIterableIterator<Deliver
   }
 
   next(): Promise<IteratorResult<Delivery>> {
-    // A catch-up read is running: this pull waits for it (pulls never overtake each other).
-    if (this.busy) return this.busy.then(() => this.next());
-    let step: Step;
-    try {
-      step = this.step();
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    if (step === CATCH_UP) {
-      const read = this.catchUp().finally(() => (this.busy = null));
-      this.busy = read;
-      return read.then(() => this.next());
-    }
-    if (step !== WAIT) return Promise.resolve(step);
-    // Idle: a pending promise and one closure, no suspended async frame (thousands of these wait).
-    return new Promise<void>((resolve) => {
-      const earlier = this.waiter;
-      this.waiter = earlier ? () => (earlier(), resolve()) : resolve;
-    }).then(() => this.next());
+    // Idle, a pull is a pending promise and its resolvers: no suspended async frame, and a batch
+    // resolves it directly with the event (thousands of these wait at once).
+    return new Promise((resolve, reject) => {
+      this.pulls.push({ resolve, reject });
+      this.serve();
+    });
   }
 
   async return(): Promise<IteratorResult<Delivery>> {
@@ -189,6 +177,12 @@ export class Subscriber implements FanoutListener, AsyncIterableIterator<Deliver
     const batch: FanoutBatch = { fromId: this.cursor, toId: target, events: rows, memo: new Map() };
     for (const event of rows) this.queue.push({ event, batch });
     this.cursor = rows.length < room ? target : rows[rows.length - 1]!.id;
+    // Caught up with what the fan-out has read: its batches feed the queue from here on (decided
+    // now, synchronously, not at the next pull: a subscriber that has caught up is not behind).
+    if (this.cursor >= this.opts.fanout.lastReadId) {
+      this.mode = 'live';
+      this.behindSince = null;
+    }
   }
 
   private stop(): void {
@@ -199,10 +193,30 @@ export class Subscriber implements FanoutListener, AsyncIterableIterator<Deliver
   }
 
   private wakeConsumer(): void {
-    const w = this.waiter;
-    if (w) {
-      this.waiter = null;
-      w();
+    if (this.pulls.length > 0) this.serve();
+  }
+
+  /** Answers waiting pulls with what is available now; a catch-up read holds them until it is done. */
+  private serve(): void {
+    while (this.pulls.length > 0 && !this.busy) {
+      let step: Step;
+      try {
+        step = this.step();
+      } catch (err) {
+        this.pulls.shift()!.reject(err);
+        continue;
+      }
+      if (step === WAIT) return;
+      if (step === CATCH_UP) {
+        this.busy = this.catchUp()
+          .catch((err: unknown) => this.fail(err as Error))
+          .finally(() => {
+            this.busy = null;
+            this.serve();
+          });
+        return;
+      }
+      this.pulls.shift()!.resolve(step);
     }
   }
 }

@@ -162,6 +162,8 @@ export function createSubscriptionService(
       // A workspace token sees its own workspace only, with or without workspaceId (scope-auth has
       // already refused another id).
       const workspaceId = viewer.kind === 'WORKSPACE' ? viewer.workspaceId : req.workspaceId;
+      // Where it starts: afterEventId (checked against retention), or the log's head right now.
+      const startAfter = await startAt(req.afterEventId);
       let unregister = () => {};
       const sub: Subscriber = new Subscriber({
         fanout,
@@ -170,8 +172,10 @@ export function createSubscriptionService(
         queueLimit: lim.queueLimit,
         onStop: (s) => forget(s, unregister),
       });
-      // Live wake-ups first, then the starting point: whatever the fan-out dispatches meanwhile is
-      // either skipped (at or below the start) or read back from the log by the subscriber.
+      // Registered for live batches first; the replay is read from the log by the subscriber's first
+      // pull, after this. Whatever the fan-out dispatched between the head read and now is read back
+      // from the log too (the subscriber starts behind, at startAfter), so nothing falls in between.
+      // Counted as a listener only from here: established means "from startAfter on".
       unregister = fanout.add(sub);
       subscribers.add(sub);
       if (req.onEvict) onEvict.set(sub, req.onEvict);
@@ -181,8 +185,8 @@ export function createSubscriptionService(
         if (!set) byToken.set(viewer.tokenId, (set = new Set()));
         set.add(sub);
       }
+      sub.start(startAfter);
       try {
-        sub.start(await startAt(req.afterEventId));
         // The token may have died between authentication and registration, with no event to follow.
         if (viewer.kind === 'WORKSPACE') await recheckTokens([viewer.tokenId]);
       } catch (err) {
