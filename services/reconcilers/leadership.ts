@@ -88,15 +88,22 @@ export function createLeadership(opts: LeadershipOptions): Leadership {
     return connecting;
   }
 
-  async function query<T extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<T[]> {
-    const c = await session();
-    try {
-      return (await c.query<T>(text, values)).rows;
-    } catch (err) {
-      // The session's state is unknown after a failed query on it (timeout, broken socket): start over.
-      dropSession(c, err);
-      throw err;
-    }
+  // Every loop asks on this one session; one question at a time (pg deprecates overlapping queries).
+  let queue: Promise<unknown> = Promise.resolve();
+  function query<T extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<T[]> {
+    const run = async () => {
+      const c = await session();
+      try {
+        return (await c.query<T>(text, values)).rows;
+      } catch (err) {
+        // The session's state is unknown after a failed query on it (timeout, broken socket): start over.
+        dropSession(c, err);
+        throw err;
+      }
+    };
+    const p = queue.then(run, run);
+    queue = p.catch(() => {});
+    return p;
   }
 
   return {
