@@ -6,7 +6,9 @@
 // Baseline, same run, same clients: a bare `ws` server broadcasting the same JSON to N sockets.
 // Also: server memory per idle subscriber ((heap + external) and RSS delta after GC, divided by N).
 //
-//   npx tsx bench/fanout.ts [--n=1000,5000] [--clients=2] [--changes=10] [--interval=100]
+// Before each measured burst, both runs send a short unmeasured warm-up burst (--warmup, default 3).
+//
+//   npx tsx bench/fanout.ts [--n=1000,5000] [--clients=2] [--changes=10] [--interval=100] [--warmup=3]
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -39,6 +41,7 @@ interface Options {
   clients: number;
   changes: number;
   intervalMs: number;
+  warmup: number;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -48,6 +51,7 @@ function parseArgs(argv: string[]): Options {
     clients: Number(get('clients') ?? 2),
     changes: Number(get('changes') ?? 10),
     intervalMs: Number(get('interval') ?? 100),
+    warmup: Number(get('warmup') ?? 3),
   };
 }
 
@@ -159,7 +163,18 @@ interface Latencies {
 
 function latencies(reports: Array<Extract<ClientReply, { kind: 'report' }>>, commits: Map<string, number>, expected: number): Latencies {
   const all: number[] = [];
-  for (const r of reports) for (const [id, t] of r.received) if (commits.has(id)) all.push(t - commits.get(id)!);
+  const perEvent = new Map<string, number[]>();
+  for (const r of reports) {
+    for (const [id, t] of r.received) {
+      if (!commits.has(id)) continue;
+      all.push(t - commits.get(id)!);
+      if (process.env.BENCH_VERBOSE) (perEvent.get(id) ?? perEvent.set(id, []).get(id)!).push(t - commits.get(id)!);
+    }
+  }
+  for (const [id, xs] of perEvent) {
+    xs.sort((a, b) => a - b);
+    console.log(`    event ${id}: first ${xs[0]!.toFixed(1)} ms, median ${xs[xs.length >> 1]!.toFixed(1)} ms, last ${xs[xs.length - 1]!.toFixed(1)} ms`);
+  }
   all.sort((a, b) => a - b);
   const at = (q: number) => all[Math.min(all.length - 1, Math.floor(q * (all.length - 1)))] ?? NaN;
   return { p50: at(0.5), p99: at(0.99), max: all[all.length - 1] ?? NaN, delivered: all.length, expected };
@@ -173,7 +188,16 @@ async function until(what: string, ok: () => boolean, ms: number): Promise<void>
   }
 }
 
-async function waitDelivered(clients: Clients, expected: number, ms: number) {
+/** `count` actions `intervalMs` apart (each started on schedule, awaited before the next). */
+async function burst(count: number, intervalMs: number, action: () => Promise<void>): Promise<void> {
+  const t0 = Date.now();
+  for (let k = 0; k < count; k++) {
+    await sleep(Math.max(0, t0 + k * intervalMs - Date.now()));
+    await action();
+  }
+}
+
+async function waitDelivered(clients: Clients, expected: number, ms: number, collect = true) {
   // Poll only a count while deliveries may still be running (a full report is a large IPC message
   // that would cost the measured process CPU), then collect the timestamps once.
   const deadline = Date.now() + ms;
@@ -182,7 +206,9 @@ async function waitDelivered(clients: Clients, expected: number, ms: number) {
     const counts = (await clients.all(() => ({ cmd: 'count' }))) as Array<Extract<ClientReply, { kind: 'count' }>>;
     if (counts.reduce((s, c) => s + c.received, 0) >= expected || Date.now() > deadline) break;
   }
-  return clients.report();
+  // The warm-up's deliveries are dropped (their ids are not in the commit map anyway).
+  const reports = await clients.report();
+  return collect ? reports : [];
 }
 
 async function runGraphql(server: RunningServer, clients: Clients, o: Options, n: number, workspaceId: string, gc: () => void) {
@@ -196,6 +222,16 @@ async function runGraphql(server: RunningServer, clients: Clients, o: Options, n
   const idle = memory(gc);
   const commits = new Map<string, number>();
   let status: WorkspaceStatus = 'ONLINE';
+  const step = async (record: boolean) => {
+    const to: WorkspaceStatus = status === 'ONLINE' ? 'DEGRADED' : 'ONLINE';
+    const [id, t] = await change(server, workspaceId, status, to);
+    status = to;
+    if (record) commits.set(id, t);
+  };
+  // Warm-up, not measured: a running server has delivered events before (JIT, pools, caches).
+  await burst(o.warmup, o.intervalMs, () => step(false));
+  await waitDelivered(clients, (n - failed) * o.warmup, 30_000, false);
+  await sleep(500);
   // BENCH_CPU_PROFILE=<file prefix>: a CPU profile of the server process during the burst.
   const profile = process.env.BENCH_CPU_PROFILE ? new Session() : null;
   if (profile) {
@@ -203,16 +239,7 @@ async function runGraphql(server: RunningServer, clients: Clients, o: Options, n
     await profile.post('Profiler.enable');
     await profile.post('Profiler.start');
   }
-  const t0 = Date.now();
-  const pending: Array<Promise<void>> = [];
-  for (let k = 0; k < o.changes; k++) {
-    await sleep(Math.max(0, t0 + k * o.intervalMs - Date.now()));
-    const to: WorkspaceStatus = status === 'ONLINE' ? 'DEGRADED' : 'ONLINE';
-    pending.push(change(server, workspaceId, status, to).then(([id, t]) => void commits.set(id, t)));
-    status = to;
-    await pending[pending.length - 1];
-  }
-  await Promise.all(pending);
+  await burst(o.changes, o.intervalMs, () => step(true));
   const expected = (n - failed) * o.changes;
   const reports = await waitDelivered(clients, expected, 30_000);
   if (profile) {
@@ -231,7 +258,7 @@ async function runGraphql(server: RunningServer, clients: Clients, o: Options, n
     sample,
     perSubscriberJs: (idle.js - before.js) / n,
     perSubscriberRss: (idle.rss - before.rss) / n,
-    finalStatus: status,
+    finalStatus: status as WorkspaceStatus,
   };
 }
 
@@ -245,15 +272,18 @@ async function runBaseline(clients: Clients, o: Options, n: number, sample: stri
   await sleep(1000);
   const commits = new Map<string, number>();
   const template = JSON.parse(sample) as { payload: { data: { workspaceStatusChanged: { event: { id: string } } } } };
-  const t0 = Date.now();
-  for (let k = 0; k < o.changes; k++) {
-    await sleep(Math.max(0, t0 + k * o.intervalMs - Date.now()));
-    const id = `baseline-${k}`;
+  let k = 0;
+  const broadcast = async (record: boolean) => {
+    const id = `${record ? 'baseline' : 'warmup'}-${k++}`;
     template.payload.data.workspaceStatusChanged.event.id = id;
     const json = JSON.stringify(template);
-    commits.set(id, now());
+    if (record) commits.set(id, now());
     for (const c of wss.clients) c.send(json);
-  }
+  };
+  await burst(o.warmup, o.intervalMs, () => broadcast(false));
+  await waitDelivered(clients, (n - failed) * o.warmup, 30_000, false);
+  await sleep(500);
+  await burst(o.changes, o.intervalMs, () => broadcast(true));
   const expected = (n - failed) * o.changes;
   const reports = await waitDelivered(clients, expected, 30_000);
   await clients.close();
@@ -295,7 +325,10 @@ export async function run(argv: string[] = process.argv.slice(2)): Promise<void>
     const workspaceId = created.data.createWorkspace.workspace.id;
     await change(server, workspaceId, 'AWAITING_AGENT', 'ONLINE');
 
-    console.log(`fanout bench: ${o.changes} status changes ${o.intervalMs} ms apart, ${o.clients} client processes, ${os.cpus().length} CPUs, node ${process.version}`);
+    console.log(
+      `fanout bench: ${o.changes} status changes ${o.intervalMs} ms apart (after ${o.warmup} unmeasured), ${o.clients} client processes, ` +
+        `${os.cpus().length} CPUs, node ${process.version}`,
+    );
     for (const n of o.sizes) {
       const g = await runGraphql(server, clients, o, n, workspaceId, gc);
       if (g.finalStatus === 'DEGRADED') await change(server, workspaceId, 'DEGRADED', 'ONLINE');
