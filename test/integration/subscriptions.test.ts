@@ -83,6 +83,20 @@ describe('workspaceStatusChanged over graphql-ws', () => {
     expect(collected.results.at(-1)!.data.workspaceStatusChanged.workspace).toMatchObject({ id, name: 'order' });
   });
 
+  it('gives the workspace as it is when delivered: null once the workspace is purged', async () => {
+    const before = await eventCursor();
+    const { id } = await createExternal('purged');
+    await deleteWorkspace(id);
+    const purge = await server.gql(`mutation($id: ID!) { deleteWorkspace(id: $id, purge: true) { __typename ... on DeleteWorkspaceSuccess { purged } } }`, {
+      id,
+    });
+    expect(purge.data.deleteWorkspace).toMatchObject({ __typename: 'DeleteWorkspaceSuccess', purged: true });
+    const { collected } = ws().subscribe(STATUS_CHANGES, { workspaceId: id, afterEventId: before });
+    await collected.count(2);
+    expect(collected.results.map((r) => r.data.workspaceStatusChanged.event.status)).toEqual(['AWAITING_AGENT', 'REMOVED']);
+    expect(collected.results.map((r) => r.data.workspaceStatusChanged.workspace)).toEqual([null, null]);
+  });
+
   it('without afterEventId delivers only what is committed after the subscription is established', async () => {
     const { id, token } = await createExternal('live-only');
     const listeners = server.services.subscriptions.listenerCount();
@@ -226,6 +240,19 @@ describe('SSE', () => {
     await register(w.id, w.token);
     await sse.collected.count(2);
     expect(sse.collected.results.map((r) => r.data.workspaceStatusChanged.event.status)).toEqual(['AWAITING_AGENT', 'ONLINE']);
+    sse.stop();
+  });
+
+  it('replays with afterEventId over SSE too, then continues live without a duplicate', async () => {
+    const before = await eventCursor();
+    const w = await createExternal('sse-replay');
+    await register(w.id, w.token);
+    const sse = subscribeSse(server, EVENTS, { workspaceId: w.id, afterEventId: before });
+    await sse.collected.until((c) => c.results.some((r) => r.data.workspaceEvents.status === 'ONLINE'), 5000, 'the replay');
+    await deleteWorkspace(w.id);
+    await sse.collected.until((c) => c.results.some((r) => r.data.workspaceEvents.status === 'REMOVED'), 5000, 'live REMOVED');
+    const ids = sse.collected.results.map((r) => BigInt(r.data.workspaceEvents.id));
+    expect(ids).toEqual([...new Set(ids)].sort((a, b) => (a < b ? -1 : 1)));
     sse.stop();
   });
 
