@@ -1,8 +1,11 @@
 // GraphQL over WebSocket (graphql-transport-ws) on /graphql of the one HTTP server. The credential is
 // `connectionParams.authorization: "Bearer <token>"`: an invalid one closes with 4403 at
-// connection_init; none is ANONYMOUS (a subscribe then answers UNAUTHENTICATED). Each subscribe goes
-// through yoga's envelop (its context factory re-authenticates, masking and the shared subscription
-// execution apply as for SSE).
+// connection_init; none is ANONYMOUS (a subscribe then answers UNAUTHENTICATED). Each subscribe is
+// parsed, validated (with the document limits) and given its context through yoga's envelop, whose
+// context factory re-authenticates; subscriptions then run the shared execution, masked as yoga masks.
+// Limits: a connection-init timeout, keep-alive pings, a maximum of subscriptions per connection, and
+// the per-IP rate limit on upgrades and subscribes. A subscriber evicted for staying behind closes
+// its connection with SLOW_CONSUMER_CLOSE_CODE.
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { getOperationAST, GraphQLError, type ExecutionArgs } from 'graphql';
