@@ -9,24 +9,25 @@ import { sendError } from './respond.js';
 /** The node request with the body slot that @whatwg-node/server reads instead of the stream. */
 type RequestWithBody = IncomingMessage & { body?: unknown };
 
-/** Serves one /graphql request; resolves with the operation name the client sent, if any. */
-export async function serveGraphQL(yoga: Yoga, req: IncomingMessage, res: ServerResponse): Promise<unknown> {
-  let operationName: unknown;
+/** Serves one /graphql request. `onOperation` learns the operation name the client sent (for the
+ * metrics and the log line) before the response can finish. */
+export async function serveGraphQL(
+  yoga: Yoga,
+  req: IncomingMessage,
+  res: ServerResponse,
+  onOperation: (name: unknown) => void,
+): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     const read = await readBody(req);
-    if (read.kind === 'aborted') return undefined;
-    if (read.kind === 'too_large') {
-      sendError(res, 413, 'request body exceeds 1 MiB', { connection: 'close' });
-      return undefined;
-    }
-    (req as RequestWithBody).body = bodyForYoga(req, read.body);
-    const parsed = (req as RequestWithBody).body;
-    if (parsed && typeof parsed === 'object' && !Buffer.isBuffer(parsed) && !Array.isArray(parsed)) {
-      operationName = (parsed as { operationName?: unknown }).operationName;
+    if (read.kind === 'aborted') return;
+    if (read.kind === 'too_large') return sendError(res, 413, 'request body exceeds 1 MiB', { connection: 'close' });
+    const body = bodyForYoga(req, read.body);
+    (req as RequestWithBody).body = body;
+    if (body && typeof body === 'object' && !Buffer.isBuffer(body) && !Array.isArray(body)) {
+      onOperation((body as { operationName?: unknown }).operationName);
     }
   }
   await yoga(req, res, { req, res });
-  return operationName;
 }
 
 /** A parsed JSON object when that is what yoga would parse anyway; otherwise the raw bytes (yoga

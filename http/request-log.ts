@@ -23,6 +23,8 @@ export interface RequestLogEntry {
   ms: number;
   /** Probes (/health, /ready, /metrics) log at debug: they arrive every few seconds. */
   probe: boolean;
+  /** The GraphQL operation name the client sent (truncated: it is client input). */
+  operation?: string;
 }
 
 export function logRequest(log: Logger, e: RequestLogEntry): void {

@@ -21,7 +21,7 @@ export interface HttpApp {
   yoga: Yoga;
 }
 
-type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<unknown> | void;
+type Handler = (req: http.IncomingMessage, res: http.ServerResponse, onOperation: (name: unknown) => void) => Promise<void> | void;
 
 interface Route {
   label: string;
@@ -46,7 +46,7 @@ export function createHttpApp(services: Services): HttpApp {
     '/ready': probe('/ready', (_req, res) => sendReady(res, deps.db.pool)),
     '/metrics': probe('/metrics', (_req, res) => sendMetrics(res, deps.metrics)),
     // yoga answers the methods it does not serve (405) itself.
-    '/graphql': { label: '/graphql', probe: false, graphql: true, methods: [], handle: (req, res) => serveGraphQL(yoga, req, res) },
+    '/graphql': { label: '/graphql', probe: false, graphql: true, methods: [], handle: (req, res, onOperation) => serveGraphQL(yoga, req, res, onOperation) },
   };
   const fromRest = (r: RestRoute): Route => ({ label: r.label, probe: false, graphql: false, methods: [r.method], handle: r.handle });
 
@@ -65,7 +65,16 @@ export function createHttpApp(services: Services): HttpApp {
       const label = route?.label ?? 'unmatched';
       metrics.observe(label, method, res.statusCode, seconds);
       if (route?.graphql) metrics.observeGraphQL(operationName, res.statusCode, seconds);
-      logRequest(log, { reqId, method, path, route: label, status: res.statusCode, ms: Math.round(seconds * 1e4) / 10, probe: !!route?.probe });
+      logRequest(log, {
+        reqId,
+        method,
+        path,
+        route: label,
+        status: res.statusCode,
+        ms: Math.round(seconds * 1e4) / 10,
+        probe: !!route?.probe,
+        ...(typeof operationName === 'string' ? { operation: operationName.slice(0, 64) } : {}),
+      });
     });
 
     if (!route?.probe && !limiter.admit(req, res)) return;
@@ -73,11 +82,11 @@ export function createHttpApp(services: Services): HttpApp {
     if (route.methods.length > 0 && !route.methods.includes(method)) {
       return sendError(res, 405, 'method not allowed', { allow: route.methods.join(', ') });
     }
+    const onOperation = (name: unknown) => {
+      operationName = name;
+    };
     Promise.resolve()
-      .then(() => route.handle(req, res))
-      .then((result) => {
-        if (route.graphql) operationName = result;
-      })
+      .then(() => route.handle(req, res, onOperation))
       .catch((err: unknown) => {
         log.error({ err, reqId, route: route.label }, 'request failed');
         if (res.headersSent) res.destroy();
