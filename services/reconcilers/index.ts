@@ -68,7 +68,6 @@ export function createReconcilers(deps: ReconcilerDeps): Reconcilers {
     embedded: db.embedded,
     instanceId: deps.instanceId,
     log: rlog,
-    loops: loops.map((l) => l.name),
   });
   const supervisor = createSupervisor({
     db,

@@ -6,8 +6,9 @@
 // Embedded mode has one process and one database session: it leads everything.
 import pg from 'pg';
 import type { Logger } from '../log.js';
+import { lockKeyOf } from './loop.js';
 
-/** Advisory lock space of the reconcilers: (class, loop number), apart from the events lock. */
+/** Advisory lock space of the reconcilers: (class, lockKeyOf(loop)), apart from the events lock. */
 export const RECONCILER_LOCK_CLASS = 740_511;
 
 export interface Leadership {
@@ -25,7 +26,6 @@ export interface LeadershipOptions {
   embedded: boolean;
   instanceId: string;
   log: Logger;
-  loops: readonly string[];
   /** Bounds every query on the leadership connection (default 10 s). */
   queryTimeoutMs?: number;
 }
@@ -33,11 +33,6 @@ export interface LeadershipOptions {
 export function createLeadership(opts: LeadershipOptions): Leadership {
   const held = new Set<string>();
   const lostListeners: Array<(loops: string[]) => void> = [];
-  const keyOf = (loop: string) => {
-    const i = opts.loops.indexOf(loop);
-    if (i < 0) throw new Error(`unknown reconciler loop ${loop}`);
-    return i + 1;
-  };
 
   if (opts.embedded) {
     return {
@@ -109,7 +104,7 @@ export function createLeadership(opts: LeadershipOptions): Leadership {
   return {
     async acquire(loop) {
       if (closed) return false;
-      const key = keyOf(loop);
+      const key = lockKeyOf(loop);
       if (held.has(loop)) {
         const [row] = await query<{ held: boolean }>(
           `/* holdsReconcilerLock */ SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()

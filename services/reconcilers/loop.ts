@@ -4,6 +4,19 @@ export const LOOP_NAMES = ['orphan-sweeper', 'health-sweep', 'liveness', 'provis
 /** The five loops API.md's `subsystems` lists, always in this order. */
 export type LoopName = (typeof LOOP_NAMES)[number];
 
+/** Loops the supervisor runs besides the five (not reported by `subsystems`). */
+export const EXTRA_LOOP_NAMES = ['event-retention'] as const;
+
+/**
+ * The advisory lock key of a loop within RECONCILER_LOCK_CLASS: fixed per name (1..5 for the five in
+ * API.md's order, then the extras), so every instance, whatever its version, asks for the same lock.
+ */
+export function lockKeyOf(loop: string): number {
+  const i = [...LOOP_NAMES, ...EXTRA_LOOP_NAMES].indexOf(loop as never);
+  if (i < 0) throw new Error(`unknown reconciler loop ${loop}`);
+  return i + 1;
+}
+
 export interface LoopContext {
   /** Aborted when the supervisor stops or this instance loses the loop's leadership. */
   signal: AbortSignal;

@@ -13,7 +13,7 @@ describe('reconciler leadership', () => {
   let t: ReconcilerTestDb;
   const open: Leadership[] = [];
   const lead = (instanceId: string) => {
-    const l = createLeadership({ url: t.db.url, embedded: t.db.embedded, instanceId, log: testLog, loops: LOOPS });
+    const l = createLeadership({ url: t.db.url, embedded: t.db.embedded, instanceId, log: testLog });
     open.push(l);
     return l;
   };

@@ -44,7 +44,7 @@ describe('reconciler supervisor', () => {
       db: t.db,
       log: testLog,
       instanceId: 'unit',
-      leadership: leadership ?? createLeadership({ url: t.db.url, embedded: true, instanceId: 'unit', log: testLog, loops: loops.map((l) => l.name) }),
+      leadership: leadership ?? createLeadership({ url: t.db.url, embedded: true, instanceId: 'unit', log: testLog }),
       metrics: createLoopMetrics(registry),
       loops,
       backoffBaseMs: 20,
