@@ -46,6 +46,22 @@ export async function stillCurrent(sql: Database['prisma'] | Tx['sql'], t: Provi
   return rows.length > 0;
 }
 
+/**
+ * After the start: the container is ours unless the generation moved on or the row left the
+ * agent's own path. The agent registers within milliseconds of its start, so ONLINE or DEGRADED at
+ * this generation (and OFFLINE, should it already have died: the health sweep's business) is success;
+ * PAUSED, HIBERNATING, REMOVED or FAILED mean someone discarded this generation meanwhile.
+ */
+export async function startConfirmed(sql: Database['prisma'], t: ProvisionTicket): Promise<boolean> {
+  const rows = await sql.$queryRaw<unknown[]>`
+    /* confirmStartedContainer */
+    UPDATE workspaces SET provision_claimed_at = now()
+     WHERE id = ${t.workspaceId}::uuid AND generation = ${t.generation} AND provision_claimed_by = ${t.owner}
+       AND status IN ('PROVISIONING', 'ONLINE', 'DEGRADED', 'OFFLINE')
+    RETURNING id`;
+  return rows.length > 0;
+}
+
 export interface IssuedForProvisioning {
   token: string;
   tokenId: string;

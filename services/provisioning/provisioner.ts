@@ -1,8 +1,10 @@
 // The asynchronous part of provisioning (DESIGN.md "Provisioning is durable and generation-guarded").
-// It carries the generation the synchronous transaction wrote: claim → token → container → token
-// file → start, re-checking after every step that the row is still PROVISIONING at that generation
-// and claimed by us. A provisioner that lost undoes what it made (its container by id, its token)
-// and stops; one that failed writes FAILED with a generic reason.
+// It carries the generation the synchronous transaction wrote: claim → token (beside the removal of
+// the older container) → container → token file → start. Every step is checked by a guarded
+// statement that the row is still PROVISIONING at that generation and claimed by us (the token's
+// own transaction, then a claim refresh with the file write and after the start). A provisioner
+// that lost undoes what it made (its container by id, its token) and stops; one that failed writes
+// FAILED with a generic reason.
 import type { Config } from '../../config.js';
 import type { Database } from '../db/client.js';
 import type { Logger } from '../log.js';
@@ -17,7 +19,9 @@ import {
   issueToken,
   resetConfigRequested,
   revokeIssuedToken,
+  startConfirmed,
   stillCurrent,
+  type IssuedForProvisioning,
   type ProvisionTicket,
 } from './guard.js';
 import { SecretsUnreadable, failureReason } from './reasons.js';
@@ -63,39 +67,58 @@ export async function provision(deps: ProvisionerDeps, req: ProvisionRequest): P
     if (!(await stillCurrent(db.prisma, t))) throw new Lost();
   };
 
+  let tokenP: Promise<IssuedForProvisioning | null> | null = null;
+  let containerStarted = false;
   try {
     if (!runtime.available() && !(await runtime.ping())) throw new RuntimeUnavailable();
-    const secrets = await deps.secrets.decryptAll(t.workspaceId).catch((cause: unknown) => {
-      throw new SecretsUnreadable({ cause });
-    });
-    const existing = await clearNameFor(runtime, t.workspaceId, t.generation);
-    if (existing.kind === 'own-running') {
+    // Restart latency is mostly daemon round trips, so the database work runs beside them: the old
+    // generation's container goes while the token is minted and the secrets are read. A resumed
+    // provisioning first looks whether its own container already runs (then it adopts it).
+    const clearing = handled(clearNameFor(runtime, t.workspaceId, t.generation));
+    if (req.takeOver && (await clearing).kind === 'own-running') {
       plog.info('resumed provisioning found its container running; adopting it');
       return 'adopted';
     }
+    tokenP = handled(
+      issueToken(db, deps.tokens, t, req.takeOver ? workspace.statusChangedAt : null).then((issued) => {
+        tokenId = issued?.tokenId ?? null;
+        return issued;
+      }),
+    );
+    const secretsP = deps.secrets.decryptAll(t.workspaceId).catch((cause: unknown) => {
+      throw new SecretsUnreadable({ cause });
+    });
+    const [secrets] = await Promise.all([secretsP, clearing]);
     const reset = req.resetConfig || (req.takeOver === true && (await resetConfigRequested(db, t)));
     if (reset) await runtime.removeVolume(configVolumeFor(t.workspaceId));
-    await checkpoint();
-
-    const issued = await issueToken(db, deps.tokens, t, req.takeOver ? workspace.statusChangedAt : null);
-    if (!issued) throw new Lost();
-    tokenId = issued.tokenId;
 
     const spec = containerSpecFor({ workspace, generation: t.generation, secrets, config: deps.config, platformUrl: deps.platformUrl() });
     containerId = await createContainer(runtime, spec, t.workspaceId, t.generation);
-    await checkpoint();
-    await runtime.writeFile(containerId, CONFIG_DIR, TOKEN_FILE, issued.token, TOKEN_FILE_MODE);
-    await checkpoint();
+    const issued = await tokenP;
+    if (!issued) throw new Lost();
+    await Promise.all([runtime.writeFile(containerId, CONFIG_DIR, TOKEN_FILE, issued.token, TOKEN_FILE_MODE), checkpoint()]);
     await runtime.start(containerId);
-    await checkpoint();
-    plog.info({ containerId, startedAtMs: performance.timeOrigin + performance.now() }, 'workspace container started');
+    const startedAtMs = performance.timeOrigin + performance.now();
+    containerStarted = true;
+    if (!(await startConfirmed(db.prisma, t))) throw new Lost();
+    plog.info({ containerId, startedAtMs }, 'workspace container started');
     return 'started';
   } catch (err) {
     if (err instanceof Abandoned) {
       plog.info('server stopping; provisioning left for the next start');
       return 'abandoned';
     }
-    const lost = err instanceof Lost || err instanceof NewerGenerationPresent || !(await stillCurrent(db.prisma, t).catch(() => true));
+    if (containerStarted && !(err instanceof Lost)) {
+      // The agent runs; a failure to confirm it is the liveness and timeout loops' business.
+      plog.warn({ err }, 'could not confirm the started container');
+      return 'started';
+    }
+    // The token may still be on its way: wait for it, so the undo knows what to revoke.
+    await tokenP?.catch(() => null);
+    const lost =
+      err instanceof Lost ||
+      err instanceof NewerGenerationPresent ||
+      !(await stillCurrent(db.prisma, t).catch(() => true));
     await undo(deps, t, containerId, tokenId, plog);
     if (lost) {
       plog.debug('provisioning superseded; undid its work');
@@ -106,6 +129,12 @@ export async function provision(deps: ProvisionerDeps, req: ProvisionRequest): P
     await failProvisioning(db, t, reason).catch((e: unknown) => plog.error({ err: e }, 'could not record the provisioning failure'));
     return 'failed';
   }
+}
+
+/** Marks a promise as handled now (it is awaited later), so an early rejection is not "unhandled". */
+function handled<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => {});
+  return p;
 }
 
 async function undo(deps: ProvisionerDeps, t: ProvisionTicket, containerId: string | null, tokenId: string | null, log: Logger): Promise<void> {
