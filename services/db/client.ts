@@ -25,6 +25,16 @@ export type EventWake = (maxId: bigint) => void;
 export interface Database {
   prisma: PrismaClient;
   pool: pg.Pool;
+  /**
+   * A read outside any transaction, straight on the pool: the hot reads of GraphQL lists and their
+   * DataLoaders. Prisma's `$queryRaw` path (adapter, engine result mapping) costs as much CPU as the
+   * rest of such a request. Used as a tagged template (or given a `Prisma.sql` one), like `$queryRaw`,
+   * so every value stays a bind parameter. Rows are pg's: use it only for columns where pg and Prisma agree (text, uuid, int4,
+   * float8, bool, timestamptz as Date, json/jsonb parsed, enums as text); NOT for int8/bigserial
+   * (pg gives a string, Prisma a bigint), numeric (string vs Decimal) or bytea (Buffer vs Uint8Array).
+   */
+  query<T>(sql: Prisma.Sql): Promise<T[]>;
+  query<T>(strings: TemplateStringsArray, ...values: unknown[]): Promise<T[]>;
   url: string;
   embedded: boolean;
   tx<T>(fn: (tx: Tx) => Promise<T>, opts?: { timeoutMs?: number }): Promise<T>;
@@ -57,6 +67,11 @@ export function createDatabase(opts: DatabaseOptions): Database {
     pool,
     url: opts.url,
     embedded: opts.embedded,
+    async query<T>(strings: Prisma.Sql | TemplateStringsArray, ...values: unknown[]): Promise<T[]> {
+      const sql = strings instanceof Prisma.Sql ? strings : new Prisma.Sql(strings, values as Prisma.Sql['values']);
+      const r = await pool.query({ text: sql.text, values: sql.values as unknown[] });
+      return r.rows as T[];
+    },
     async tx(fn, txOpts) {
       const hooks: Array<() => void> = [];
       const result = await prisma.$transaction(

@@ -100,7 +100,7 @@ export function createSecretService(deps: ServiceDeps): SecretService {
     async listKeys(workspaceIds) {
       const ids = workspaceIds.filter(isUuid);
       if (ids.length === 0) return [];
-      const rows = await db.prisma.$queryRaw<{ workspace_id: string; key: string }[]>`
+      const rows = await db.query<{ workspace_id: string; key: string }>`
         /* listSecretKeys */
         SELECT workspace_id::text, key FROM workspace_secrets WHERE workspace_id = ANY(${ids}::uuid[]) ORDER BY key`;
       return rows.map((r) => ({ workspaceId: r.workspace_id, key: r.key }));

@@ -97,7 +97,7 @@ export function createTokenService(deps: ServiceDeps): TokenService {
     async listLive(workspaceIds) {
       const ids = workspaceIds.filter(isUuid);
       if (ids.length === 0) return [];
-      const rows = await db.prisma.$queryRaw<Record<string, unknown>[]>`
+      const rows = await db.query<Record<string, unknown>>`
         /* listLiveTokens */
         SELECT * FROM workspace_auth_tokens
          WHERE workspace_id = ANY(${ids}::uuid[]) AND revoked_at IS NULL

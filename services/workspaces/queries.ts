@@ -6,7 +6,7 @@ import { isUuid, workspaceFromRow, type WorkspaceRecord, type WorkspaceStatus } 
 export async function readWorkspacesByIds(db: Database, ids: readonly string[]): Promise<(WorkspaceRecord | null)[]> {
   const uuids = ids.filter(isUuid);
   if (uuids.length === 0) return ids.map(() => null);
-  const rows = await db.prisma.$queryRaw<Record<string, unknown>[]>`
+  const rows = await db.query<Record<string, unknown>>`
     /* readWorkspacesByIds */
     SELECT * FROM workspaces WHERE id = ANY(${uuids}::uuid[])`;
   const byId = new Map(rows.map(workspaceFromRow).map((w) => [w.id, w]));
@@ -17,7 +17,7 @@ export async function readWorkspacesByIds(db: Database, ids: readonly string[]):
 export async function readChildren(db: Database, parentIds: readonly string[]): Promise<WorkspaceRecord[]> {
   const uuids = parentIds.filter(isUuid);
   if (uuids.length === 0) return [];
-  const rows = await db.prisma.$queryRaw<Record<string, unknown>[]>`
+  const rows = await db.query<Record<string, unknown>>`
     /* readChildren */
     SELECT * FROM workspaces WHERE parent_id = ANY(${uuids}::uuid[]) AND status <> 'REMOVED'
      ORDER BY created_at, id`;
@@ -66,7 +66,7 @@ export async function readWorkspacePage(db: Database, args: WorkspaceListArgs): 
   // An unknown (non-UUID) parent has no children: an empty connection, never an error of its own.
   if (args.parentId !== null && !isUuid(args.parentId)) return { workspaces: [], hasNextPage: false, totalCount: 0 };
   const filter = listFilter(args);
-  const counted = await db.prisma.$queryRaw<{ n: number }[]>`
+  const counted = await db.query<{ n: number }>`
     /* countWorkspaces */
     SELECT count(*)::int AS n FROM workspaces w WHERE ${filter}`;
   const totalCount = counted[0]?.n ?? 0;
@@ -74,7 +74,7 @@ export async function readWorkspacePage(db: Database, args: WorkspaceListArgs): 
   const keyset = after
     ? Prisma.sql`AND (w.created_at, w.id) > (timestamptz 'epoch' + (${after.createdUs} || ' microseconds')::interval, ${after.id}::uuid)`
     : Prisma.empty;
-  const rows = await db.prisma.$queryRaw<Record<string, unknown>[]>`
+  const rows = await db.query<Record<string, unknown>>`
     /* listWorkspaces */
     SELECT w.*, (extract(epoch FROM w.created_at) * 1000000)::bigint::text AS created_us
       FROM workspaces w
