@@ -55,8 +55,14 @@ class Abandoned extends Error {}
 export async function provision(deps: ProvisionerDeps, req: ProvisionRequest): Promise<ProvisionOutcome> {
   const { db, runtime, log } = deps;
   const t: ProvisionTicket = { workspaceId: req.workspaceId, generation: req.generation, owner: deps.instanceId };
+  // A fresh provisioning starts removing the older generation's container even before its claim:
+  // discarding an older generation is right whoever provisions this one, and it is the slowest step.
+  const early = !req.takeOver && runtime.available() ? handled(clearNameFor(runtime, t.workspaceId, t.generation)) : null;
   const workspace = await claimProvisioning(db, t, req.takeOver ?? false);
-  if (!workspace) return 'not-claimed';
+  if (!workspace) {
+    await early?.catch(() => {});
+    return 'not-claimed';
+  }
   const plog = log.child({ workspaceId: t.workspaceId, generation: t.generation });
 
   let containerId: string | null = null;
@@ -74,7 +80,7 @@ export async function provision(deps: ProvisionerDeps, req: ProvisionRequest): P
     // Restart latency is mostly daemon round trips, so the database work runs beside them: the old
     // generation's container goes while the token is minted and the secrets are read. A resumed
     // provisioning first looks whether its own container already runs (then it adopts it).
-    const clearing = handled(clearNameFor(runtime, t.workspaceId, t.generation));
+    const clearing = early ?? handled(clearNameFor(runtime, t.workspaceId, t.generation));
     if (req.takeOver && (await clearing).kind === 'own-running') {
       plog.info('resumed provisioning found its container running; adopting it');
       return 'adopted';

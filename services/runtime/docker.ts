@@ -99,20 +99,8 @@ export function createDockerRuntime(opts: DockerRuntimeOptions = {}): ContainerR
     return cpuCount;
   }
 
-  async function ensureVolume(name: string, labels: Record<string, string>): Promise<void> {
-    try {
-      await api.getVolume(name).inspect();
-      return;
-    } catch (err) {
-      if (statusOf(err) !== 404) throw err;
-    }
-    // A concurrent creator is harmless: creating an existing local volume returns it unchanged.
-    await api.createVolume({ Name: name, Labels: labels });
-  }
-
   async function create(spec: ContainerSpec): Promise<{ id: string }> {
     return call('create', async () => {
-      await ensureVolume(spec.configVolume, spec.volumeLabels);
       const cpus = spec.cpus > 0 ? Math.min(spec.cpus, await hostCpuCount()) : 0;
       const hostConfig: Docker.HostConfig = {
         Memory: spec.memoryBytes > 0 ? spec.memoryBytes : 0,
@@ -120,7 +108,9 @@ export function createDockerRuntime(opts: DockerRuntimeOptions = {}): ContainerR
         ReadonlyRootfs: spec.readOnlyRoot,
         RestartPolicy: { Name: 'no' },
         NetworkMode: spec.network,
-        Mounts: [{ Type: 'volume', Source: spec.configVolume, Target: CONFIG_MOUNT }],
+        // A missing volume is created by the mount itself, with these labels: one daemon call fewer
+        // on every (re)provisioning than inspecting it first, and atomic under concurrent creators.
+        Mounts: [{ Type: 'volume', Source: spec.configVolume, Target: CONFIG_MOUNT, VolumeOptions: { Labels: spec.volumeLabels } as Docker.MountSettings['VolumeOptions'] }],
       };
       // A read-only root still needs somewhere to write scratch files.
       if (spec.readOnlyRoot) hostConfig.Tmpfs = { '/tmp': 'rw,nosuid,nodev,size=64m,mode=1777' };

@@ -1,0 +1,265 @@
+// Restart benchmark on the real Docker daemon with the reference agent, each figure the median of N
+// (default 20) beside a baseline measured in the same run:
+//   (1) server overhead: from the restart's PROVISIONING commit to the new container's start (both
+//       stamped by the server's own log lines), against the same container stopped, removed, created
+//       and started by direct dockerode calls. Target ratio ≤ 1.3.
+//   (2) restart to ONLINE, end to end (mutation sent → WORKSPACE_ONLINE committed), beside the agent's
+//       own part of it: from its container's start to its first request (the register) reaching us.
+// The server runs in this process on a scratch database of TEST_DATABASE_URL (default the local server).
+//
+//   npx tsx bench/restart.ts [--rounds=20]      or      npm run bench -- restart [--rounds=20]
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { pathToFileURL } from 'node:url';
+import pg from 'pg';
+import { pino } from 'pino';
+import { loadConfig } from '../config.js';
+import { startServer } from '../server.js';
+import { LOOP_NAMES } from '../services/reconcilers/index.js';
+import { RECONCILER_LOCK_CLASS } from '../services/reconcilers/leadership.js';
+import { containerSpecFor } from '../services/provisioning/container-spec.js';
+import { dockerClient, parseDockerHost } from '../services/runtime/docker-connection.js';
+import { containerNameFor } from '../services/runtime/types.js';
+import { createDockerRuntime } from '../services/runtime/docker.js';
+import type { WorkspaceRecord } from '../services/workspaces/record.js';
+
+const ADMIN = 'bench-admin-token-0123456789abcdef';
+const DOCKER_HOST = process.env.DOCKER_HOST;
+const QUIET_S = '3600';
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+const ms = (x: number) => `${x.toFixed(1)} ms`;
+
+/** Collects the server's log lines that stamp provisioning steps, by workspace and generation. */
+function stampCollector() {
+  const stamps = new Map<string, number>();
+  const waiters = new Map<string, (t: number) => void>();
+  const key = (msg: string, id: string, gen: number) => `${msg}|${id}|${gen}`;
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString().split('\n')) {
+        if (!line.startsWith('{')) continue;
+        const o = JSON.parse(line) as { msg?: string; workspaceId?: string; generation?: number; committedAtMs?: number; startedAtMs?: number; level?: number };
+        const t = o.committedAtMs ?? o.startedAtMs;
+        if (o.msg && o.workspaceId && o.generation !== undefined && t !== undefined) {
+          const k = key(o.msg, o.workspaceId, o.generation);
+          stamps.set(k, t);
+          waiters.get(k)?.(t);
+        } else if ((o.level ?? 0) >= 50) process.stderr.write(`${line}\n`);
+      }
+      done();
+    },
+  });
+  return {
+    log: pino({ level: 'info', base: undefined }, stream),
+    wait(msg: string, id: string, gen: number, timeoutMs = 60_000): Promise<number> {
+      const k = key(msg, id, gen);
+      const have = stamps.get(k);
+      if (have !== undefined) return Promise.resolve(have);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no "${msg}" for generation ${gen}`)), timeoutMs);
+        waiters.set(k, (t) => {
+          clearTimeout(timer);
+          resolve(t);
+        });
+      });
+    },
+  };
+}
+
+async function scratchDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const base = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+  const name = `bench_restart_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const u = new URL(base);
+  u.pathname = `/${name}`;
+  return {
+    url: u.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: base });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+export async function run(argv: string[]): Promise<void> {
+  const roundsArg = argv.find((a) => a.startsWith('--rounds='));
+  const rounds = roundsArg ? Number(roundsArg.slice('--rounds='.length)) : 20;
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds must be a positive integer');
+  const runtime = createDockerRuntime({ dockerHost: DOCKER_HOST });
+  if (!(await runtime.ping())) throw new Error('no Docker daemon answers; the restart benchmark needs one');
+  if (!(await runtime.imageExists('workspace-agent:latest'))) throw new Error('workspace-agent:latest is missing: npm run agent:image');
+
+  const db = await scratchDatabase();
+  // This server must not reap the containers of other servers sharing the daemon: hold its orphan
+  // sweeper's leadership lock for the whole run.
+  const holder = new pg.Client({ connectionString: db.url });
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'bench-restart-'));
+  const stamps = stampCollector();
+  const raw = dockerClient(parseDockerHost(DOCKER_HOST), 60_000);
+  const baselineName = `bench-restart-baseline-${randomBytes(4).toString('hex')}`;
+  let workspaceId: string | undefined;
+  await holder.connect();
+  await holder.query('SELECT pg_advisory_lock($1::int, $2::int)', [RECONCILER_LOCK_CLASS, LOOP_NAMES.indexOf('orphan-sweeper') + 1]);
+  const server = await (async () => {
+    const config = loadConfig({
+      PORT: '0',
+      DATABASE_URL: db.url,
+      DATA_DIR: dataDir,
+      ADMIN_TOKEN: ADMIN,
+      SECRETS_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      CONTAINER_RUNTIME: 'docker',
+      DOCKER_NETWORK: 'host',
+      HEARTBEAT_INTERVAL_S: '5',
+      HEALTH_SWEEP_INTERVAL_S: QUIET_S,
+      ...(DOCKER_HOST ? { DOCKER_HOST } : {}),
+    });
+    return startServer(config, { log: stamps.log });
+  })().catch(async (err) => {
+    await holder.end().catch(() => {});
+    await db.drop();
+    throw err;
+  });
+
+  const gql = async <T>(query: string, variables: Record<string, unknown> = {}): Promise<T> => {
+    const res = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN}` },
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = (await res.json()) as { data: T; errors?: unknown[] };
+    if (body.errors) throw new Error(`GraphQL error: ${JSON.stringify(body.errors)}`);
+    return body.data;
+  };
+  const onlineEventAt = async (id: string, afterId: string): Promise<{ id: string; at: number } | null> => {
+    const rows = await server.db.prisma.$queryRaw<{ id: string; at: number }[]>`
+      /* benchOnlineEvent */
+      SELECT id::text, extract(epoch FROM created_at) * 1000 AS at FROM workspace_events
+       WHERE workspace_id = ${id}::uuid AND type = 'WORKSPACE_ONLINE' AND id > ${afterId}::bigint ORDER BY id LIMIT 1`;
+    return rows[0] ? { id: rows[0].id, at: Number(rows[0].at) } : null;
+  };
+  const lastEvent = async () =>
+    (await server.db.prisma.$queryRaw<{ id: string }[]>`/* benchLastEvent */ SELECT coalesce(max(id), 0)::text AS id FROM workspace_events`)[0]!.id;
+  const requestedGeneration = async (id: string, afterId: string): Promise<number> => {
+    const rows = await server.db.prisma.$queryRaw<{ g: number }[]>`
+      /* benchRestartGeneration */
+      SELECT (payload->>'generation')::int AS g FROM workspace_events
+       WHERE workspace_id = ${id}::uuid AND type = 'WORKSPACE_RESTART_REQUESTED' AND id > ${afterId}::bigint ORDER BY id LIMIT 1`;
+    if (!rows[0]) throw new Error('the restart was refused');
+    return rows[0].g;
+  };
+  const waitOnline = async (id: string, afterId: string) => {
+    for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
+      const e = await onlineEventAt(id, afterId);
+      if (e) return e;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    throw new Error('the workspace did not come ONLINE');
+  };
+
+  try {
+    const created = await gql<{ createWorkspace: { workspace: WorkspaceRecord } }>(
+      `mutation { createWorkspace(input: { name: "bench restart" }) { ... on CreateWorkspaceSuccess { workspace { id } } } }`,
+    );
+    workspaceId = created.createWorkspace.workspace.id;
+    await waitOnline(workspaceId, '0');
+
+    // The baseline container: the same spec, driven by hand (stop, remove, create, start).
+    const workspace = (await server.services.workspaces.get(workspaceId))!;
+    const spec = containerSpecFor({ workspace, generation: 0, secrets: {}, config: server.config, platformUrl: 'http://127.0.0.1:1' });
+    const hostCpus = await runtime.hostCpuCount();
+    const create = () =>
+      raw.createContainer({
+        name: baselineName,
+        Image: spec.image,
+        Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+        Labels: { 'molecule.bench': 'restart' },
+        HostConfig: {
+          Memory: spec.memoryBytes,
+          NanoCpus: Math.round(Math.min(spec.cpus, hostCpus) * 1e9),
+          RestartPolicy: { Name: 'no' },
+          NetworkMode: spec.network,
+          Mounts: [{ Type: 'volume', Source: `${baselineName}-configs`, Target: '/configs' }],
+        },
+      });
+    let container = await create();
+    await container.start();
+
+    // Rounds alternate server and baseline, so both see the same load on the machine. A server round
+    // disturbed from outside (another process removing our container) is retried, and counted.
+    const overhead: number[] = [];
+    const baseline: number[] = [];
+    const toOnline: number[] = [];
+    const agentFirst: number[] = [];
+    let disturbed = 0;
+    for (let i = 0; overhead.length < rounds; i++) {
+      const before = await lastEvent();
+      const sentAt = performance.timeOrigin + performance.now();
+      await gql(`mutation($id: ID!) { restartWorkspace(id: $id) { __typename } }`, { id: workspaceId });
+      const generation = await requestedGeneration(workspaceId, before);
+      let round: { overhead: number; toOnline: number; agentFirst: number };
+      try {
+        const committed = await stamps.wait('provisioning requested', workspaceId, generation, 15_000);
+        const started = await stamps.wait('workspace container started', workspaceId, generation, 15_000);
+        const online = await waitOnline(workspaceId, before);
+        const inspect = await raw.getContainer(containerNameFor(workspaceId)).inspect();
+        const dockerStarted = Date.parse(inspect.State.StartedAt.replace(/(\.\d{3})\d*Z$/, '$1Z'));
+        round = { overhead: started - committed, toOnline: online.at - sentAt, agentFirst: online.at - dockerStarted };
+      } catch (err) {
+        if (++disturbed > rounds) throw err;
+        await server.services.lifecycle.idle();
+        continue;
+      }
+      const t0 = performance.now();
+      await container.stop({ t: 3 });
+      await container.remove();
+      container = await create();
+      await container.start();
+      const direct = performance.now() - t0;
+      if (i === 0) continue; // warm-up
+      overhead.push(round.overhead);
+      toOnline.push(round.toOnline);
+      agentFirst.push(round.agentFirst);
+      baseline.push(direct);
+    }
+
+    const mo = median(overhead);
+    const mb = median(baseline);
+    console.log(`restart benchmark, median of ${rounds} (reference agent, DOCKER_NETWORK=host)`);
+    console.log(`(1) PROVISIONING commit → container started: server ${ms(mo)} vs direct dockerode stop+remove+create+start ${ms(mb)}: ratio ${(mo / mb).toFixed(2)} (target ≤ 1.3)`);
+    if (disturbed > 0) console.log(`(${disturbed} round(s) disturbed from outside were retried)`);
+    console.log(`(2) restart → ONLINE end to end: ${ms(median(toOnline))}; beside it, the agent's first request (container start → its register committed): ${ms(median(agentFirst))}`);
+  } finally {
+    await raw.getContainer(baselineName).remove({ force: true }).catch(() => {});
+    await raw.getVolume(`${baselineName}-configs`).remove().catch(() => {});
+    if (workspaceId) await gql(`mutation($id: ID!) { deleteWorkspace(id: $id, confirm: true) { __typename } }`, { id: workspaceId }).catch(() => {});
+    await server.services.lifecycle.idle().catch(() => {});
+    await new Promise((r) => setTimeout(r, 500));
+    await server.close();
+    await holder.end().catch(() => {});
+    await db.drop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  run(process.argv.slice(2)).then(
+    () => process.exit(0),
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}
