@@ -24,7 +24,7 @@ export async function ensureAgentImage(deps: AgentImageDeps): Promise<AgentImage
   if (config.workspaceImage !== REFERENCE_AGENT_IMAGE) return 'not-ours';
   if (runtime.kind === 'none') return 'no-runtime';
   if (!(await runtime.ping())) {
-    log.warn(`no Docker daemon answers, so container workspaces will go FAILED until one does; then ${HOW_TO_BUILD} if ${REFERENCE_AGENT_IMAGE} is missing`);
+    log.warn(`no Docker daemon answers: container workspaces go FAILED until one does; ${REFERENCE_AGENT_IMAGE} is then built at the next start, or ${HOW_TO_BUILD}`);
     return 'no-runtime';
   }
   try {
