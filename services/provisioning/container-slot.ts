@@ -38,18 +38,26 @@ export async function clearNameFor(runtime: ContainerRuntime, workspaceId: strin
   return { kind: 'removed' };
 }
 
-const CREATE_ATTEMPTS = 3;
+/** How long a name may stay taken by a container that someone else is already removing. */
+const NAME_FREE_TIMEOUT_MS = 15_000;
 
-/** Creates the container; a name conflict (a concurrent older provisioner) clears the name and retries. */
+/**
+ * Creates the container. A name conflict (an older container still there, or one whose removal by a
+ * concurrent provisioner is still in progress: Docker frees the name only once that removal ends)
+ * clears the name and retries, with a short growing pause, for a bounded time.
+ */
 export async function createContainer(runtime: ContainerRuntime, spec: ContainerSpec, workspaceId: string, generation: number): Promise<string> {
+  const deadline = Date.now() + NAME_FREE_TIMEOUT_MS;
   for (let attempt = 1; ; attempt++) {
     try {
       return (await runtime.create(spec)).id;
     } catch (err) {
-      if (!(err instanceof ContainerNameConflict) || attempt >= CREATE_ATTEMPTS) throw err;
+      if (!(err instanceof ContainerNameConflict) || Date.now() > deadline) throw err;
       const cleared = await clearNameFor(runtime, workspaceId, generation);
       // Our own running container cannot appear here: only this provisioner creates this generation.
       if (cleared.kind === 'own-running') throw err;
+      if (cleared.kind === 'removed' && attempt === 1) continue;
+      await new Promise((r) => setTimeout(r, Math.min(25 * attempt, 250)));
     }
   }
 }

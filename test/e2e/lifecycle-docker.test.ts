@@ -45,8 +45,16 @@ describe.skipIf(!dockerAvailable && !process.env.CI)('workspace lifecycle on Doc
     return (await s.gql(`query($id: ID!) { workspace(id: $id) { status } }`, { id })).data.workspace.status;
   }
 
-  const reach = (id: string, want: string, ms = 30_000) =>
-    eventually(async () => ((await status(id)) === want ? true : undefined), ms, `${id} to be ${want}`);
+  /** Waits for a status; on timeout the error carries the workspace's events and containers. */
+  async function reach(id: string, want: string, ms = 30_000): Promise<void> {
+    try {
+      await eventually(async () => ((await status(id)) === want ? true : undefined), ms, `${id} to be ${want}`);
+    } catch (err) {
+      const events = (await eventsOf(s, id)).map((e) => `${e.type}${e.status ? `(${e.status})` : ''} ${JSON.stringify(e.payload)}`);
+      const containers = (await containersOf(id)).map((c) => `${c.Id.slice(0, 12)} gen=${c.Labels[LABEL_GENERATION]} ${c.State}`);
+      throw new Error(`${String(err)}\nevents:\n  ${events.join('\n  ')}\ncontainers: ${containers.join(', ') || 'none'}`);
+    }
+  }
 
   async function containersOf(id: string) {
     return rawDocker.listContainers({ all: true, filters: { label: [`${LABEL_WORKSPACE_ID}=${id}`] } });

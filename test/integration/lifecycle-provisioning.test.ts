@@ -3,7 +3,7 @@
 // container of the newest generation survives), and failures that become FAILED with a generic reason.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createFakeRuntime, type FakeRuntime } from '../../services/runtime/fake.js';
-import { LABEL_GENERATION, LABEL_MANAGED, LABEL_WORKSPACE_ID, configVolumeFor, containerNameFor } from '../../services/runtime/types.js';
+import { ContainerNameConflict, LABEL_GENERATION, LABEL_MANAGED, LABEL_WORKSPACE_ID, configVolumeFor, containerNameFor } from '../../services/runtime/types.js';
 import { RESTART, createWorkspace, eventsOf, lastEventId, liveTokenCount, row, viewerKind } from '../support/lifecycle-fixtures.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
@@ -156,6 +156,17 @@ describe('provisioning on the fake runtime', () => {
     } finally {
       fake.start = start;
     }
+  });
+
+  it('waits for a name still held by a removal in progress elsewhere, instead of failing', async () => {
+    const { id } = await createWorkspace(s);
+    await settle();
+    // Docker answers 409 to create until another remover's removal of the old container has ended.
+    for (let i = 0; i < 3; i++) fake.failNext('create', new ContainerNameConflict(containerNameFor(id)));
+    await s.gql(RESTART, { id });
+    await settle();
+    expect((await row(s, id)).status).toBe('PROVISIONING');
+    expect(containersOf(id).map((c) => [c.running, c.spec.labels[LABEL_GENERATION]])).toEqual([[true, '2']]);
   });
 
   it('wipes and recreates the config volume on restart with resetConfig', async () => {
