@@ -9,6 +9,7 @@ import { schema } from '../schema/index.js';
 import type { GraphQLContext } from '../schema/context.js';
 import type { Services } from '../services/index.js';
 import { useSharedSubscriptionExecution } from './subscription-execution.js';
+import { useCompiledExecution } from './graphql-jit.js';
 import { corsOptions, createMaskError, hardeningPlugins } from './graphql-hardening.js';
 
 export interface NodeServerContext {
@@ -31,7 +32,7 @@ export function createGraphQLHandler(services: Services): Yoga {
     renderGraphiQL,
     graphiql: { title: 'Workspace server' },
     // Subscribers with the same document and visibility share one execution per event (SSE and WebSocket).
-    plugins: [...hardeningPlugins(), useSharedSubscriptionExecution()],
+    plugins: [...hardeningPlugins(), useSharedSubscriptionExecution(), useCompiledExecution()],
     maskedErrors: { maskError: createMaskError(log) },
     cors: corsOptions(services.deps.config),
     logging: {
