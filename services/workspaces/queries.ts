@@ -66,21 +66,24 @@ export async function readWorkspacePage(db: Database, args: WorkspaceListArgs): 
   // An unknown (non-UUID) parent has no children: an empty connection, never an error of its own.
   if (args.parentId !== null && !isUuid(args.parentId)) return { workspaces: [], hasNextPage: false, totalCount: 0 };
   const filter = listFilter(args);
-  const counted = await db.query<{ n: number }>`
-    /* countWorkspaces */
-    SELECT count(*)::int AS n FROM workspaces w WHERE ${filter}`;
-  const totalCount = counted[0]?.n ?? 0;
-  if (args.first === 0) return { workspaces: [], hasNextPage: false, totalCount };
   const keyset = after
     ? Prisma.sql`AND (w.created_at, w.id) > (timestamptz 'epoch' + (${after.createdUs} || ' microseconds')::interval, ${after.id}::uuid)`
     : Prisma.empty;
-  const rows = await db.query<Record<string, unknown>>`
+  // One statement: the count and the page come from one snapshot in one round trip. The LEFT JOIN
+  // keeps the count's row when the page is empty (first: 0, or past the end).
+  const joined = await db.query<Record<string, unknown>>`
     /* listWorkspaces */
-    SELECT w.*, (extract(epoch FROM w.created_at) * 1000000)::bigint::text AS created_us
-      FROM workspaces w
-     WHERE ${filter} ${keyset}
-     ORDER BY w.created_at, w.id
-     LIMIT ${args.first + 1}`;
+    SELECT c.total_count, p.*
+      FROM (SELECT count(*)::int AS total_count FROM workspaces w WHERE ${filter}) c
+      LEFT JOIN LATERAL (
+        SELECT w.*, (extract(epoch FROM w.created_at) * 1000000)::bigint::text AS created_us
+          FROM workspaces w
+         WHERE ${filter} ${keyset}
+         ORDER BY w.created_at, w.id
+         LIMIT ${args.first === 0 ? 0 : args.first + 1}) p ON true
+     ORDER BY p.created_at, p.id`;
+  const totalCount = (joined[0]?.total_count as number | undefined) ?? 0;
+  const rows = joined.filter((r) => r.id !== null);
   const page = rows.slice(0, args.first).map((r) => ({
     workspace: workspaceFromRow(r),
     cursor: encodeCursor(r.created_us as string, r.id as string),
