@@ -57,7 +57,7 @@ export async function provision(deps: ProvisionerDeps, req: ProvisionRequest): P
   const t: ProvisionTicket = { workspaceId: req.workspaceId, generation: req.generation, owner: deps.instanceId };
   // A fresh provisioning starts removing the older generation's container even before its claim:
   // discarding an older generation is right whoever provisions this one, and it is the slowest step.
-  const early = !req.takeOver && runtime.available() ? handled(clearNameFor(runtime, t.workspaceId, t.generation)) : null;
+  const early = !req.takeOver && runtime.available() ? handled(clearNameFor(runtime, t.workspaceId, t.generation, { onlyOlder: true })) : null;
   const workspace = await claimProvisioning(db, t, req.takeOver ?? false);
   if (!workspace) {
     await early?.catch(() => {});
