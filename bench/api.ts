@@ -20,6 +20,7 @@ import { loadConfig } from '../config.js';
 import { startServer, type RunningServer } from '../server.js';
 import { startHeartbeatBaseline, startListBaseline, type Baseline } from './api-baseline.js';
 import type { LoadJob, LoadResult } from './api-load.js';
+import { scratchDatabase } from './scratch-db.js';
 
 const ADMIN = 'bench-admin-token-0123456789abcdef';
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -59,25 +60,6 @@ function parseArgs(argv: string[]): Options {
   return { only, rounds: get('rounds', 2), durationS: get('duration', 10), warmupS: get('warmup', 2), connections: get('connections', 32), workspaces: get('workspaces', 200) };
 }
 
-async function scratchDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const base = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-  const name = `bench_api_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const u = new URL(base);
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    async drop() {
-      const c = new pg.Client({ connectionString: base });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
-}
 
 /** Runs one load and measures this process's CPU time meanwhile (both servers live in this process;
  * the load generator does not), so the report can show CPU per request beside throughput. */
@@ -266,7 +248,7 @@ async function benchHeartbeat({ o, server, pool, agents, baselines }: Context): 
 
 export async function run(argv: string[] = process.argv.slice(2)): Promise<void> {
   const o = parseArgs(argv);
-  const db = await scratchDatabase();
+  const db = await scratchDatabase('api');
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'bench-api-'));
   let server: RunningServer | undefined;
   const baselines: Baseline[] = [];

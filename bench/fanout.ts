@@ -19,7 +19,6 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import pg from 'pg';
 import { WebSocketServer } from 'ws';
 import { loadConfig } from '../config.js';
 import { startServer, type RunningServer } from '../server.js';
@@ -27,6 +26,7 @@ import { appendEvents } from '../services/events/log.js';
 import type { WorkspaceStatus } from '../services/workspaces/record.js';
 import { statusEvent, transition } from '../services/workspaces/transition.js';
 import type { ClientCommand, ClientReply } from './fanout-client.js';
+import { scratchDatabase } from './scratch-db.js';
 
 const ADMIN = 'bench-admin-token-0123456789abcdef';
 const QUERY = `subscription($w: ID) { workspaceStatusChanged(workspaceId: $w) {
@@ -67,25 +67,6 @@ function memory(gc: () => void): { js: number; rss: number } {
   return { js: m.heapUsed + m.external, rss: m.rss };
 }
 
-async function scratchDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const base = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-  const name = `bench_fanout_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const u = new URL(base);
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    async drop() {
-      const c = new pg.Client({ connectionString: base });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
-}
 
 /** One guarded status change through the real log; resolves with the event id and its commit time. */
 async function change(server: RunningServer, id: string, from: WorkspaceStatus, to: WorkspaceStatus): Promise<[string, number]> {
@@ -297,7 +278,7 @@ const kib = (x: number) => `${(x / 1024).toFixed(1)} KiB`;
 export async function run(argv: string[] = process.argv.slice(2)): Promise<void> {
   const o = parseArgs(argv);
   const gc = exposeGc();
-  const db = await scratchDatabase();
+  const db = await scratchDatabase('fanout');
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'bench-fanout-'));
   const clients = Clients.start(o.clients);
   let server: RunningServer | undefined;

@@ -25,6 +25,7 @@ import { dockerClient, parseDockerHost } from '../services/runtime/docker-connec
 import { containerNameFor } from '../services/runtime/types.js';
 import { createDockerRuntime } from '../services/runtime/docker.js';
 import type { WorkspaceRecord } from '../services/workspaces/record.js';
+import { scratchDatabase } from './scratch-db.js';
 
 const ADMIN = 'bench-admin-token-0123456789abcdef';
 const DOCKER_HOST = process.env.DOCKER_HOST;
@@ -74,25 +75,6 @@ function stampCollector() {
   };
 }
 
-async function scratchDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const base = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-  const name = `bench_restart_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const u = new URL(base);
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    async drop() {
-      const c = new pg.Client({ connectionString: base });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
-}
 
 export async function run(argv: string[]): Promise<void> {
   const roundsArg = argv.find((a) => a.startsWith('--rounds='));
@@ -102,7 +84,7 @@ export async function run(argv: string[]): Promise<void> {
   if (!(await runtime.ping())) throw new Error('no Docker daemon answers; the restart benchmark needs one');
   if (!(await runtime.imageExists('workspace-agent:latest'))) throw new Error('workspace-agent:latest is missing: npm run agent:image');
 
-  const db = await scratchDatabase();
+  const db = await scratchDatabase('restart');
   // This server must not reap the containers of other servers sharing the daemon: hold its orphan
   // sweeper's leadership lock for the whole run.
   const holder = new pg.Client({ connectionString: db.url });

@@ -6,7 +6,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** Modules that are parts of a benchmark (children, baselines), not benchmarks of their own. */
-const PARTS = /(^run|-load|-client|-baseline)\.ts$/;
+const PARTS = /(^run|^scratch-db|-load|-client|-baseline)\.ts$/;
 
 async function main(): Promise<void> {
   const [name, ...args] = process.argv.slice(2);

@@ -7,7 +7,6 @@
 // pg_stat_statements when the server preloads it, else from timed round trips on the pool's clients.
 //
 //   npm run bench -- sweep [--workspaces=100000] [--drift=1000]
-import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
@@ -18,6 +17,7 @@ import { createOrphanSweeper, PASSES, type CycleReport } from '../services/recon
 import type { StaleTokenVariant } from '../services/reconcilers/stale-tokens.js';
 import { createFakeRuntime, type FakeRuntime } from '../services/runtime/fake.js';
 import { LABEL_GENERATION, LABEL_MANAGED, LABEL_WORKSPACE_ID } from '../services/runtime/types.js';
+import { scratchDatabase } from './scratch-db.js';
 
 const GRACE_S = 300;
 
@@ -35,25 +35,6 @@ interface Measured {
   acted: number;
 }
 
-export async function scratchDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const base = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-  const name = `bench_sweep_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const u = new URL(base);
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    async drop() {
-      const c = new pg.Client({ connectionString: base });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
-}
 
 /** Times every round trip of the pool's clients (BEGIN and COMMIT included) while `on` is set. */
 function timeRoundTrips(pool: pg.Pool) {
@@ -165,7 +146,7 @@ export async function seed(db: Database, fake: FakeRuntime, size: Size): Promise
 }
 
 async function measure(size: Size, variant: StaleTokenVariant): Promise<{ first: Measured; steady: Measured; containers: number }> {
-  const scratch = await scratchDatabase();
+  const scratch = await scratchDatabase('sweep');
   const db = createDatabase({ url: scratch.url, embedded: false, poolSize: 4 });
   const trips = timeRoundTrips(db.pool);
   try {
