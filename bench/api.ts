@@ -10,7 +10,6 @@
 //   npm run bench -- api [--duration=10] [--warmup=2] [--connections=32] [--workspaces=200] [--rounds=2]
 //                        [--only=list|heartbeat]
 import { fork } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,7 +19,7 @@ import { loadConfig } from '../config.js';
 import { startServer, type RunningServer } from '../server.js';
 import { startHeartbeatBaseline, startListBaseline, type Baseline } from './api-baseline.js';
 import type { LoadJob, LoadResult } from './api-load.js';
-import { scratchDatabase } from './scratch-db.js';
+import { benchServerEnv, scratchDatabase } from './scratch-db.js';
 
 const ADMIN = 'bench-admin-token-0123456789abcdef';
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -255,19 +254,12 @@ export async function run(argv: string[] = process.argv.slice(2)): Promise<void>
   const pool = new pg.Pool({ connectionString: db.url, max: 20 });
   try {
     server = await startServer(
-      loadConfig({
-        PORT: '0',
-        HOST: '127.0.0.1',
-        DATABASE_URL: db.url,
-        DATA_DIR: dataDir,
-        ADMIN_TOKEN: ADMIN,
-        SECRETS_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-        CONTAINER_RUNTIME: 'none',
-        // 'error': dropping the scratch database at the end kills idle pool connections, which warn
-        LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'error',
-        // the load comes from one IP: the limit would measure the limiter
-        RATE_LIMIT_PER_MIN: '1000000000',
-      }),
+      loadConfig(
+        benchServerEnv(db, dataDir, ADMIN, {
+          // 'error': dropping the scratch database at the end kills idle pool connections, which warn
+          LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'error',
+        }),
+      ),
     );
     const agents = await seed(server, o.workspaces);
     const pgVersion = (await pool.query<{ server_version: string }>('SHOW server_version')).rows[0]!.server_version;

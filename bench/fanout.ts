@@ -10,7 +10,6 @@
 //
 //   npx tsx bench/fanout.ts [--n=1000,5000] [--clients=2] [--changes=10] [--interval=100] [--warmup=3]
 import { fork, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import os from 'node:os';
@@ -26,7 +25,7 @@ import { appendEvents } from '../services/events/log.js';
 import type { WorkspaceStatus } from '../services/workspaces/record.js';
 import { statusEvent, transition } from '../services/workspaces/transition.js';
 import type { ClientCommand, ClientReply } from './fanout-client.js';
-import { scratchDatabase } from './scratch-db.js';
+import { benchServerEnv, scratchDatabase } from './scratch-db.js';
 
 const ADMIN = 'bench-admin-token-0123456789abcdef';
 const QUERY = `subscription($w: ID) { workspaceStatusChanged(workspaceId: $w) {
@@ -283,19 +282,7 @@ export async function run(argv: string[] = process.argv.slice(2)): Promise<void>
   const clients = Clients.start(o.clients);
   let server: RunningServer | undefined;
   try {
-    server = await startServer(
-      loadConfig({
-        PORT: '0',
-        HOST: '127.0.0.1',
-        DATABASE_URL: db.url,
-        DATA_DIR: dataDir,
-        ADMIN_TOKEN: ADMIN,
-        SECRETS_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-        CONTAINER_RUNTIME: 'none',
-        LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
-        RATE_LIMIT_PER_MIN: '100000000',
-      }),
-    );
+    server = await startServer(loadConfig(benchServerEnv(db, dataDir, ADMIN, { LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn' })));
     const created = await fetch(`${server.url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN}` },

@@ -33,3 +33,27 @@ export async function scratchDatabase(prefix: string): Promise<ScratchDatabase> 
     },
   };
 }
+
+/**
+ * The environment of a server under benchmark: the scratch database, no container runtime, a fresh
+ * secrets key, and a rate limit high enough that the load (all from one IP) does not measure the
+ * limiter. `overrides` wins.
+ */
+export function benchServerEnv(
+  db: ScratchDatabase,
+  dataDir: string,
+  adminToken: string,
+  overrides: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATABASE_URL: db.url,
+    DATA_DIR: dataDir,
+    ADMIN_TOKEN: adminToken,
+    SECRETS_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    CONTAINER_RUNTIME: 'none',
+    RATE_LIMIT_PER_MIN: '1000000000',
+    ...overrides,
+  };
+}
