@@ -7,6 +7,8 @@ import { createDatabase, type Database } from '../../services/db/client.js';
 import { startEmbeddedPostgres } from '../../services/db/embedded.js';
 import { migrate } from '../../services/db/migrate.js';
 import { createLogger } from '../../services/log.js';
+import type { FakeRuntime } from '../../services/runtime/fake.js';
+import { LABEL_GENERATION, LABEL_MANAGED, LABEL_WORKSPACE_ID } from '../../services/runtime/types.js';
 import type { WorkspaceStatus } from '../../services/workspaces/record.js';
 import { createTestDatabase } from './database.js';
 
@@ -129,3 +131,26 @@ export async function eventsFor(db: Database, workspaceId: string): Promise<Even
 
 /** A prefix as the server names containers: the first 12 characters of the id. */
 export const prefixOf = (id: string) => id.slice(0, 12);
+
+/** A container the server would have made for this workspace and generation, in the fake runtime. */
+export async function addManagedContainer(
+  fake: FakeRuntime,
+  workspaceId: string,
+  generation: number,
+  opts: { running?: boolean; name?: string } = {},
+): Promise<string> {
+  const { id } = await fake.create({
+    name: opts.name ?? `ws-${prefixOf(workspaceId)}`,
+    image: 'agent',
+    env: {},
+    labels: { [LABEL_MANAGED]: 'true', [LABEL_WORKSPACE_ID]: workspaceId, [LABEL_GENERATION]: String(generation) },
+    configVolume: `ws-${prefixOf(workspaceId)}-configs`,
+    volumeLabels: {},
+    memoryBytes: 0,
+    cpus: 0,
+    readOnlyRoot: false,
+    network: 'none',
+  });
+  if (opts.running ?? true) await fake.start(id);
+  return id;
+}

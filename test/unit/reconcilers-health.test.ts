@@ -8,26 +8,12 @@ import { createFakeRuntime, type FakeRuntime } from '../../services/runtime/fake
 import { createNoneRuntime } from '../../services/runtime/none.js';
 import { LABEL_GENERATION, LABEL_MANAGED, LABEL_WORKSPACE_ID } from '../../services/runtime/types.js';
 import { eventually } from '../support/lifecycle-fixtures.js';
-import { eventsFor, insertWorkspace, openTestDb, prefixOf, statusOf, testLog, type ReconcilerTestDb } from '../support/reconcilers.js';
+import { addManagedContainer, eventsFor, insertWorkspace, openTestDb, prefixOf, statusOf, testLog, type ReconcilerTestDb } from '../support/reconcilers.js';
 
 const ctx = () => ({ signal: new AbortController().signal, leaderSince: new Date(0) });
 
-async function addContainer(fake: FakeRuntime, workspaceId: string, generation: number, running = true) {
-  const { id } = await fake.create({
-    name: `ws-${prefixOf(workspaceId)}`,
-    image: 'agent',
-    env: {},
-    labels: { [LABEL_MANAGED]: 'true', [LABEL_WORKSPACE_ID]: workspaceId, [LABEL_GENERATION]: String(generation) },
-    configVolume: `ws-${prefixOf(workspaceId)}-configs`,
-    volumeLabels: {},
-    memoryBytes: 0,
-    cpus: 0,
-    readOnlyRoot: false,
-    network: 'none',
-  });
-  if (running) await fake.start(id);
-  return id;
-}
+const addContainer = (fake: FakeRuntime, workspaceId: string, generation: number, running = true) =>
+  addManagedContainer(fake, workspaceId, generation, { running });
 
 describe('health loop', () => {
   let t: ReconcilerTestDb;

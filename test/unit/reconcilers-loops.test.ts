@@ -8,28 +8,13 @@ import { PartsFailed } from '../../services/reconcilers/loop.js';
 import { createProvisionTimeoutLoop, provisionTimeoutReason } from '../../services/reconcilers/provision-timeout.js';
 import { createRetentionLoop, retentionIntervalMs } from '../../services/reconcilers/retention.js';
 import { createFakeRuntime, type FakeRuntime } from '../../services/runtime/fake.js';
-import { LABEL_GENERATION, LABEL_MANAGED, LABEL_WORKSPACE_ID } from '../../services/runtime/types.js';
 import type { WorkspaceRecord } from '../../services/workspaces/record.js';
-import { eventsFor, insertWorkspace, openTestDb, prefixOf, statusOf, testLog, type ReconcilerTestDb } from '../support/reconcilers.js';
+import { addManagedContainer, eventsFor, insertWorkspace, openTestDb, statusOf, testLog, type ReconcilerTestDb } from '../support/reconcilers.js';
 
 const ctx = (leaderSince = new Date(0)) => ({ signal: new AbortController().signal, leaderSince });
 
-async function addContainer(fake: FakeRuntime, workspaceId: string, generation: number, name = `ws-${prefixOf(workspaceId)}`) {
-  const { id } = await fake.create({
-    name,
-    image: 'agent',
-    env: {},
-    labels: { [LABEL_MANAGED]: 'true', [LABEL_WORKSPACE_ID]: workspaceId, [LABEL_GENERATION]: String(generation) },
-    configVolume: `ws-${prefixOf(workspaceId)}-configs`,
-    volumeLabels: {},
-    memoryBytes: 0,
-    cpus: 0,
-    readOnlyRoot: false,
-    network: 'none',
-  });
-  await fake.start(id);
-  return id;
-}
+const addContainer = (fake: FakeRuntime, workspaceId: string, generation: number, name?: string) =>
+  addManagedContainer(fake, workspaceId, generation, { name });
 
 describe('reconciler loops', () => {
   let t: ReconcilerTestDb;
