@@ -13,13 +13,14 @@ import { fork } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { loadConfig } from '../config.js';
 import { startServer, type RunningServer } from '../server.js';
 import { startHeartbeatBaseline, startListBaseline, type Baseline } from './api-baseline.js';
 import type { LoadJob, LoadResult } from './api-load.js';
 import { benchServerEnv, scratchDatabase } from './scratch-db.js';
+import { runIfMain } from './cli.js';
 
 const ADMIN = 'bench-admin-token-0123456789abcdef';
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -279,12 +280,4 @@ export async function run(argv: string[] = process.argv.slice(2)): Promise<void>
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  run().then(
-    () => process.exit(0),
-    (err) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+runIfMain(import.meta.url, run);

@@ -15,7 +15,7 @@ import { Session } from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { WebSocketServer } from 'ws';
@@ -26,6 +26,7 @@ import type { WorkspaceStatus } from '../services/workspaces/record.js';
 import { statusEvent, transition } from '../services/workspaces/transition.js';
 import type { ClientCommand, ClientReply } from './fanout-client.js';
 import { benchServerEnv, scratchDatabase } from './scratch-db.js';
+import { runIfMain } from './cli.js';
 
 const ADMIN = 'bench-admin-token-0123456789abcdef';
 const QUERY = `subscription($w: ID) { workspaceStatusChanged(workspaceId: $w) {
@@ -323,12 +324,4 @@ export async function run(argv: string[] = process.argv.slice(2)): Promise<void>
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  run().then(
-    () => process.exit(0),
-    (err) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+runIfMain(import.meta.url, run);

@@ -13,7 +13,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { pino } from 'pino';
 import { loadConfig } from '../config.js';
@@ -26,6 +25,7 @@ import { containerNameFor } from '../services/runtime/types.js';
 import { createDockerRuntime } from '../services/runtime/docker.js';
 import type { WorkspaceRecord } from '../services/workspaces/record.js';
 import { scratchDatabase } from './scratch-db.js';
+import { runIfMain } from './cli.js';
 
 const ADMIN = 'bench-admin-token-0123456789abcdef';
 const DOCKER_HOST = process.env.DOCKER_HOST;
@@ -236,12 +236,4 @@ export async function run(argv: string[]): Promise<void> {
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  run(process.argv.slice(2)).then(
-    () => process.exit(0),
-    (err) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+runIfMain(import.meta.url, run);

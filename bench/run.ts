@@ -3,10 +3,11 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { exitWhenDone } from './cli.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** Modules that are parts of a benchmark (children, baselines), not benchmarks of their own. */
-const PARTS = /(^run|^scratch-db|-load|-client|-baseline)\.ts$/;
+const PARTS = /(^run|^cli|^scratch-db|-load|-client|-baseline)\.ts$/;
 
 async function main(): Promise<void> {
   const [name, ...args] = process.argv.slice(2);
@@ -20,10 +21,4 @@ async function main(): Promise<void> {
   await mod.run(args);
 }
 
-main().then(
-  () => process.exit(0),
-  (err) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+exitWhenDone(main());
