@@ -174,7 +174,7 @@ describe('reconciler loop statements', () => {
       }));
       const before = t.statements.length;
       expect(await t.db.tx((tx) => appendEventsBulk(tx, events))).toBe(10_000);
-      expect(t.statements.slice(before).filter((s) => s === 'insertEvents')).toHaveLength(1);
+      expect(t.statements.slice(before).filter((s) => s === 'insertEventsBulk')).toHaveLength(1);
       const rows = await t.db.prisma.$queryRaw<Array<{ n: number; type: string; status: string | null }>>`
         /* testBulkEvents */ SELECT (payload->>'n')::int AS n, type, status::text FROM workspace_events ORDER BY id`;
       expect(rows).toHaveLength(10_000);
