@@ -2,7 +2,7 @@
 // takes the events advisory lock first, so a transaction that got a lower id has always committed
 // before one that got a higher id becomes visible (DESIGN.md). A reader resuming after id N therefore
 // never later finds a committed id below N.
-import { Prisma, type Tx } from '../db/client.js';
+import type { Tx } from '../db/client.js';
 import type { WorkspaceStatus } from '../workspaces/record.js';
 
 /** Arbitrary but fixed: the one advisory lock that orders event ids. */
@@ -43,17 +43,20 @@ export function eventFromRow(r: Record<string, unknown>): EventRecord {
  * Appends events. Call it as the LAST statement(s) of the transaction: the advisory lock is held until
  * commit, and anything after it would widen the window in which other writers wait.
  */
-export async function appendEvents(tx: Tx, events: NewEvent[]): Promise<EventRecord[]> {
+export async function appendEvents(tx: Tx, events: readonly NewEvent[]): Promise<EventRecord[]> {
   if (events.length === 0) return [];
   await tx.sql.$executeRaw`/* lockEvents */ SELECT pg_advisory_xact_lock(${EVENTS_LOCK_KEY}::bigint)`;
-  const values = events.map(
-    (e) =>
-      Prisma.sql`(${e.workspaceId}::uuid, ${e.type}, ${e.status ?? null}::workspace_status, ${e.previousStatus ?? null}::workspace_status, ${JSON.stringify(e.payload ?? {})}::jsonb)`,
-  );
+  // Five arrays rather than a VALUES list: one statement whatever the number of events (a VALUES list
+  // of five parameters per event stops at PostgreSQL's 65,535 bind parameters).
   const rows = await tx.sql.$queryRaw<Record<string, unknown>[]>`
     /* insertEvents */
     INSERT INTO workspace_events (workspace_id, type, status, previous_status, payload)
-    VALUES ${Prisma.join(values)}
+    SELECT * FROM unnest(
+      ${events.map((e) => e.workspaceId)}::uuid[],
+      ${events.map((e) => e.type)}::text[],
+      ${events.map((e) => e.status ?? null)}::workspace_status[],
+      ${events.map((e) => e.previousStatus ?? null)}::workspace_status[],
+      ${events.map((e) => JSON.stringify(e.payload ?? {}))}::jsonb[])
     RETURNING *`;
   const records = rows.map(eventFromRow).sort((a, b) => (a.id < b.id ? -1 : 1));
   const maxId = records[records.length - 1]!.id;

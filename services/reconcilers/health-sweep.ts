@@ -10,7 +10,7 @@ import { generationOf } from '../provisioning/container-spec.js';
 import { LABEL_MANAGED, LABEL_WORKSPACE_ID, containerNameFor, type ContainerInfo, type ContainerRuntime, type RuntimeEvent } from '../runtime/types.js';
 import { isUuid } from '../workspaces/record.js';
 import { statusEvents } from '../workspaces/transition.js';
-import { appendEventsBulk } from './bulk-events.js';
+import { appendEvents } from '../events/log.js';
 import { createEventStreamKeeper, type EventStreamKeeper } from './event-stream.js';
 import { markContainerEventDeath } from './container-death.js';
 import { PartsFailed, TickSkipped, type LoopContext, type ReconcileLoop } from './loop.js';
@@ -90,7 +90,7 @@ export function createHealthLoop(opts: HealthOptions): HealthLoop {
       const dead = await findDead();
       acted += await db.tx(async (tx) => {
         const moved = await markContainersDead(tx.sql, dead);
-        await appendEventsBulk(tx, statusEvents(moved, { source: 'health-sweep', reason: 'container not running' }));
+        await appendEvents(tx, statusEvents(moved, { source: 'health-sweep', reason: 'container not running' }));
         return moved.length;
       });
     } catch (err) {

@@ -3,7 +3,7 @@
 // the same transaction. A container workspace that went OFFLINE is then the health sweep's to restart.
 import type { Database } from '../db/client.js';
 import { statusEvents } from '../workspaces/transition.js';
-import { appendEventsBulk } from './bulk-events.js';
+import { appendEvents } from '../events/log.js';
 import type { LoopContext, ReconcileLoop } from './loop.js';
 import { markSilentWorkspacesOffline } from './loops-sql.js';
 
@@ -21,7 +21,7 @@ export function createLivenessLoop(opts: LivenessOptions): ReconcileLoop {
     async tick(ctx: LoopContext) {
       return opts.db.tx(async (tx) => {
         const moved = await markSilentWorkspacesOffline(tx.sql, opts.timeoutS, ctx.leaderSince);
-        await appendEventsBulk(
+        await appendEvents(
           tx,
           statusEvents(moved, { source: 'liveness', reason: `no heartbeat for ${opts.timeoutS} s`, timeoutSeconds: opts.timeoutS }),
         );

@@ -7,7 +7,7 @@ import { discardContainers } from '../lifecycle/containers.js';
 import type { Logger } from '../log.js';
 import type { ContainerRuntime } from '../runtime/types.js';
 import { statusEvents } from '../workspaces/transition.js';
-import { appendEventsBulk } from './bulk-events.js';
+import { appendEvents } from '../events/log.js';
 import type { LoopContext, ReconcileLoop } from './loop.js';
 import { failTimedOutProvisioning } from './loops-sql.js';
 
@@ -35,7 +35,7 @@ export function createProvisionTimeoutLoop(opts: ProvisionTimeoutOptions): Recon
     async tick(ctx: LoopContext) {
       const failed = await db.tx(async (tx) => {
         const moved = await failTimedOutProvisioning(tx.sql, timeoutS, ctx.leaderSince, reason);
-        await appendEventsBulk(tx, statusEvents(moved, { source: PROVISION_TIMEOUT_SOURCE, reason, timeoutSeconds: timeoutS }));
+        await appendEvents(tx, statusEvents(moved, { source: PROVISION_TIMEOUT_SOURCE, reason, timeoutSeconds: timeoutS }));
         return moved;
       });
       if (failed.length > 0 && runtime.kind !== 'none') {

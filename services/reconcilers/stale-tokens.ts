@@ -3,8 +3,7 @@
 // provisioning or bootstrap register mint a usable one. It must never revoke a token a concurrent
 // restart has just minted: the revoking UPDATE carries the staleness predicate itself.
 import type { Database } from '../db/client.js';
-import type { NewEvent } from '../events/log.js';
-import { appendEventsBulk } from './bulk-events.js';
+import { appendEvents, type NewEvent } from '../events/log.js';
 import type { RefArrays } from './container-match.js';
 import {
   revokeStaleTokens,
@@ -46,7 +45,7 @@ export async function runStaleTokenPass(
   return db.tx(
     async (tx) => {
       const rows = await revokeStaleTokens(tx.sql, containers, graceSeconds);
-      await appendEventsBulk(tx, revokedEvents(rows));
+      await appendEvents(tx, revokedEvents(rows));
       return rows;
     },
     { timeoutMs },
@@ -62,7 +61,7 @@ async function runNaive(opts: StaleTokenPassOptions, containers: RefArrays): Pro
     revoked.push(
       ...(await opts.db.tx(async (tx) => {
         const rows = await revokeWorkspaceTokensNaive(tx.sql, id);
-        await appendEventsBulk(tx, revokedEvents(rows));
+        await appendEvents(tx, revokedEvents(rows));
         return rows;
       })),
     );

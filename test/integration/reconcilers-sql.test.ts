@@ -2,7 +2,7 @@
 // the bulk event append, on a real database: for each status, the external runtime, and the clocks.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { appendEventsBulk } from '../../services/reconcilers/bulk-events.js';
+import { appendEvents } from '../../services/events/log.js';
 import { markContainerEventDeath } from '../../services/reconcilers/container-death.js';
 import {
   failTimedOutProvisioning,
@@ -162,7 +162,7 @@ describe('reconciler loop statements', () => {
     });
   });
 
-  describe('appendEventsBulk', () => {
+  describe('appendEvents', () => {
     it('writes ten thousand events in one insert, in order, beyond the bind-parameter limit of a VALUES list', async () => {
       const ws = await insertWorkspace(t.db, { status: 'ONLINE' });
       const events = Array.from({ length: 10_000 }, (_, i) => ({
@@ -173,8 +173,8 @@ describe('reconciler loop statements', () => {
         payload: { n: i },
       }));
       const before = t.statements.length;
-      expect(await t.db.tx((tx) => appendEventsBulk(tx, events))).toBe(10_000);
-      expect(t.statements.slice(before).filter((s) => s === 'insertEventsBulk')).toHaveLength(1);
+      expect(await t.db.tx(async (tx) => (await appendEvents(tx, events)).length)).toBe(10_000);
+      expect(t.statements.slice(before).filter((s) => s === 'insertEvents')).toHaveLength(1);
       const rows = await t.db.prisma.$queryRaw<Array<{ n: number; type: string; status: string | null }>>`
         /* testBulkEvents */ SELECT (payload->>'n')::int AS n, type, status::text FROM workspace_events ORDER BY id`;
       expect(rows).toHaveLength(10_000);
@@ -184,7 +184,7 @@ describe('reconciler loop statements', () => {
 
     it('writes nothing for no events', async () => {
       const before = t.statements.length;
-      expect(await t.db.tx((tx) => appendEventsBulk(tx, []))).toBe(0);
+      expect(await t.db.tx(async (tx) => (await appendEvents(tx, [])).length)).toBe(0);
       expect(t.statements.slice(before)).not.toContain('lockEvents');
     });
   });

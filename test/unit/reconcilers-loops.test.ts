@@ -78,7 +78,7 @@ describe('reconciler loops', () => {
       const before = t.statements.length;
       expect(await loop.tick(ctx())).toBe(0);
       expect(await eventsFor(t.db, ws)).toEqual([]);
-      expect(t.statements.slice(before)).not.toContain('insertEventsBulk');
+      expect(t.statements.slice(before)).not.toContain('insertEvents');
     });
   });
 
