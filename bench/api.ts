@@ -10,7 +10,7 @@
 //   npm run bench -- api [--duration=10] [--warmup=2] [--connections=32] [--workspaces=200] [--rounds=2]
 //                        [--only=list|heartbeat]
 import { fork } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,13 +63,48 @@ function parseArgs(argv: string[]): Options {
 
 /** Runs one load and measures this process's CPU time meanwhile (both servers live in this process;
  * the load generator does not), so the report can show CPU per request beside throughput. */
-async function load(job: LoadJob): Promise<LoadResult & { cpuUsPerRequest: number }> {
+async function load(job: LoadJob): Promise<LoadResult & { cpuUsPerRequest: number; pgCpuUsPerRequest: number | null }> {
   const before = process.cpuUsage();
+  const pgBefore = await postgresCpuUs();
   const r = await loadInChild(job);
   const used = process.cpuUsage(before);
+  const pgAfter = await postgresCpuUs();
   // the warm-up is included in the CPU time but not in the count: scale by the measured share
   const share = job.durationS / (job.durationS + job.warmupS);
-  return { ...r, cpuUsPerRequest: ((used.user + used.system) * share) / Math.max(r.total, 1) };
+  const perRequest = (us: number) => (us * share) / Math.max(r.total, 1);
+  return {
+    ...r,
+    cpuUsPerRequest: perRequest(used.user + used.system),
+    pgCpuUsPerRequest: pgBefore === null || pgAfter === null ? null : perRequest(postgresCpuBetween(pgBefore, pgAfter)),
+  };
+}
+
+/** CPU time of each local `postgres` process so far, by pid (Linux /proc), or null where it cannot be
+ * read: the database's share of a request's cost, which the two sides split very differently. */
+async function postgresCpuUs(): Promise<Map<string, number> | null> {
+  try {
+    const tick = 1e6 / 100; // USER_HZ is 100 on Linux
+    const byPid = new Map<string, number>();
+    for (const pid of await readdir('/proc')) {
+      if (!/^[0-9]+$/.test(pid)) continue;
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+      const m = /^\d+ \((postgres)\) (.*)$/s.exec(stat);
+      if (!m) continue;
+      const f = m[2]!.split(' ');
+      byPid.set(pid, (Number(f[11]) + Number(f[12])) * tick); // utime, stime (fields 14 and 15)
+    }
+    return byPid;
+  } catch {
+    return null;
+  }
+}
+
+/** CPU the postgres processes used between two readings: processes that exited meanwhile (idle pool
+ * connections timing out) are left out, new ones count in full. */
+function postgresCpuBetween(before: Map<string, number>, after: Map<string, number>): number {
+  let used = 0;
+  for (const [pid, us] of after) used += us - (before.get(pid) ?? 0);
+  return used;
 }
 
 function loadInChild(job: LoadJob): Promise<LoadResult> {
@@ -139,11 +174,13 @@ async function checkSameList(serverUrl: string, baselineUrl: string): Promise<vo
   if (shape(a) !== shape(b)) throw new Error('the baseline list differs from the GraphQL answer');
 }
 
-type Measured = LoadResult & { cpuUsPerRequest: number };
+type Measured = LoadResult & { cpuUsPerRequest: number; pgCpuUsPerRequest: number | null };
 
 const fmt = (r: Measured) =>
   `${r.rps.toFixed(0).padStart(8)} req/s   p50 ${String(r.p50).padStart(4)} ms   p99 ${String(r.p99).padStart(4)} ms   ` +
-  `~${(r.cpuUsPerRequest / 1000).toFixed(2)} ms CPU/req   (${r.total} requests, ${r.non2xx} non-2xx, ${r.errors} errors)`;
+  `~${(r.cpuUsPerRequest / 1000).toFixed(2)} ms CPU/req` +
+  (r.pgCpuUsPerRequest === null ? '' : ` + ${(r.pgCpuUsPerRequest / 1000).toFixed(2)} ms PostgreSQL`) +
+  `   (${r.total} requests, ${r.non2xx} non-2xx, ${r.errors} errors)`;
 
 /** Mean of the rounds (throughput, CPU) and the worse p50/p99: one line per side. */
 function combine(rs: Measured[]): Measured {
@@ -156,6 +193,7 @@ function combine(rs: Measured[]): Measured {
     non2xx: rs.reduce((a, r) => a + r.non2xx, 0),
     errors: rs.reduce((a, r) => a + r.errors, 0),
     cpuUsPerRequest: mean((r) => r.cpuUsPerRequest),
+    pgCpuUsPerRequest: rs.some((r) => r.pgCpuUsPerRequest === null) ? null : mean((r) => r.pgCpuUsPerRequest!),
   };
 }
 

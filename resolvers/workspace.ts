@@ -1,7 +1,10 @@
 // Query.workspace and Query.workspaces.
 import { builder } from '../schema/builder.js';
 import { pageSize, toConnection } from '../schema/pagination.js';
-import { WorkspaceRef, WorkspaceStatus } from '../schema/workspace.js';
+import { selectedFieldsAt } from '../schema/lookahead.js';
+import type { GraphQLContext } from '../schema/context.js';
+import type { ListedWorkspace } from '../services/workspaces/service.js';
+import { childrenLoader, liveTokensLoader, secretKeysLoader, workspaceByIdLoader, WorkspaceRef, WorkspaceStatus } from '../schema/workspace.js';
 
 const WorkspaceConnection = builder.connectionObject(
   {
@@ -33,16 +36,29 @@ builder.queryFields((t) => ({
       includeRemoved: t.arg.boolean({ defaultValue: false }),
     },
     authScopes: { staff: true },
-    resolve: async (_root, args, ctx) => {
+    resolve: async (_root, args, ctx, info) => {
+      // The relations the query asks of the listed nodes are read with the page, in one statement.
+      const asked = selectedFieldsAt(info, ['edges', 'node']);
+      const relations = { parent: asked.has('parent'), children: asked.has('children'), tokens: asked.has('tokens'), secretKeys: asked.has('secretKeys') };
       const page = await ctx.services.workspaces.list({
         first: pageSize(args.first),
         after: args.after ?? null,
         status: args.status ?? null,
         parentId: args.parentId === null || args.parentId === undefined ? null : String(args.parentId),
         includeRemoved: args.includeRemoved ?? false,
-      });
+      }, relations);
+      for (const listed of page.workspaces) primeRelations(ctx, listed);
       const edges = page.workspaces.map((w) => ({ node: w.workspace, cursor: w.cursor }));
       return { ...toConnection(edges, page.hasNextPage), totalCount: page.totalCount };
     },
   }),
 }));
+
+/** Hands the relations read with the page to the loaders the Workspace fields read through. */
+function primeRelations(ctx: GraphQLContext, l: ListedWorkspace): void {
+  const id = l.workspace.id;
+  if (l.parent !== undefined && l.workspace.parentId) workspaceByIdLoader(ctx).prime(l.workspace.parentId, l.parent);
+  if (l.children) childrenLoader(ctx).prime(id, l.children);
+  if (l.tokens) liveTokensLoader(ctx).prime(id, l.tokens);
+  if (l.secretKeys) secretKeysLoader(ctx).prime(id, l.secretKeys.map((key) => ({ workspaceId: id, key })));
+}

@@ -2,6 +2,7 @@
 // services. `container` and `logs` are added by schema/container.ts.
 import type { WorkspaceRecord } from '../services/workspaces/record.js';
 import { builder } from './builder.js';
+import type { GraphQLContext } from './context.js';
 import { eventEdges, WorkspaceEventConnection } from './event.js';
 import { groupLoader, loader } from './loaders.js';
 import { pageSize, toConnection } from './pagination.js';
@@ -12,6 +13,16 @@ import { parseEventId } from '../services/events/cursor.js';
 export { WorkspaceStatus };
 
 export const WorkspaceRef = builder.objectRef<WorkspaceRecord>('Workspace');
+
+// The relation loaders, by workspace id. Query.workspaces primes them from its one-statement read.
+export const workspaceByIdLoader = (ctx: GraphQLContext) =>
+  loader(ctx, 'workspaceById', (ids: readonly string[]) => ctx.services.workspaces.getByIds(ids));
+export const childrenLoader = (ctx: GraphQLContext) =>
+  groupLoader(ctx, 'childrenByParent', (ids) => ctx.services.workspaces.childrenOf(ids), (c) => c.parentId!);
+export const liveTokensLoader = (ctx: GraphQLContext) =>
+  groupLoader(ctx, 'liveTokens', (ids) => ctx.services.tokens.listLive(ids), (tk) => tk.workspaceId);
+export const secretKeysLoader = (ctx: GraphQLContext) =>
+  groupLoader(ctx, 'secretKeys', (ids) => ctx.services.secrets.listKeys(ids), (s) => s.workspaceId);
 
 WorkspaceRef.implement({
   fields: (t) => ({
@@ -29,7 +40,7 @@ WorkspaceRef.implement({
       // A workspace token sees only its own workspace: no parent, no children.
       resolve: (w, _args, ctx) => {
         if (!w.parentId || ctx.viewer.kind === 'WORKSPACE') return null;
-        return loader(ctx, 'workspaceById', (ids: readonly string[]) => ctx.services.workspaces.getByIds(ids)).load(w.parentId);
+        return workspaceByIdLoader(ctx).load(w.parentId);
       },
     }),
     children: t.field({
@@ -37,7 +48,7 @@ WorkspaceRef.implement({
       description: 'direct children that are not REMOVED',
       resolve: (w, _args, ctx) => {
         if (ctx.viewer.kind === 'WORKSPACE') return [];
-        return groupLoader(ctx, 'childrenByParent', (ids) => ctx.services.workspaces.childrenOf(ids), (c) => c.parentId!).load(w.id);
+        return childrenLoader(ctx).load(w.id);
       },
     }),
     agentCard: t.field({ type: 'JSON', nullable: true, resolve: (w) => w.agentCard ?? null }),
@@ -55,13 +66,12 @@ WorkspaceRef.implement({
     tokens: t.field({
       type: [WorkspaceTokenRef],
       description: 'live (unrevoked) tokens, newest first',
-      resolve: (w, _args, ctx) =>
-        groupLoader(ctx, 'liveTokens', (ids) => ctx.services.tokens.listLive(ids), (tk) => tk.workspaceId).load(w.id),
+      resolve: (w, _args, ctx) => liveTokensLoader(ctx).load(w.id),
     }),
     secretKeys: t.stringList({
       description: 'names only, never values',
       resolve: async (w, _args, ctx) => {
-        const rows = await groupLoader(ctx, 'secretKeys', (ids) => ctx.services.secrets.listKeys(ids), (s) => s.workspaceId).load(w.id);
+        const rows = await secretKeysLoader(ctx).load(w.id);
         return rows.map((r) => r.key);
       },
     }),

@@ -4,14 +4,15 @@ import type { ServiceDeps } from '../deps.js';
 import type { LifecycleService } from '../lifecycle/service.js';
 import type { SecretService } from '../secrets/service.js';
 import type { TokenService } from '../tokens/service.js';
-import { readChildren, readWorkspacePage, readWorkspacesByIds, type WorkspaceListArgs, type WorkspaceListPage } from './queries.js';
+import { readChildren, readWorkspacesByIds } from './queries.js';
+import { readWorkspacePage, type ListedWorkspace, type WorkspaceListArgs, type WorkspaceListPage, type WorkspaceListRelations } from './list-page.js';
 import type { WorkspaceRecord } from './record.js';
 import { createWorkspace, type CreatedWorkspace } from './create.js';
 import { deleteWorkspace, type DeletedWorkspaces } from './delete.js';
 import { updateWorkspace, type UpdatedWorkspace } from './update.js';
 import type { CreateWorkspaceInput, UpdateWorkspaceInput } from './validation.js';
 
-export type { CreateWorkspaceInput, CreatedWorkspace, DeletedWorkspaces, UpdateWorkspaceInput, UpdatedWorkspace, WorkspaceListArgs, WorkspaceListPage };
+export type { CreateWorkspaceInput, CreatedWorkspace, DeletedWorkspaces, UpdateWorkspaceInput, UpdatedWorkspace, ListedWorkspace, WorkspaceListArgs, WorkspaceListPage, WorkspaceListRelations };
 
 export interface WorkspaceService {
   /** In the order of `ids`; null for unknown and non-UUID ids (REMOVED rows are returned). */
@@ -19,8 +20,11 @@ export interface WorkspaceService {
   get(id: string): Promise<WorkspaceRecord | null>;
   /** Direct non-REMOVED children of all these parents, oldest first (DataLoader batch). */
   childrenOf(parentIds: readonly string[]): Promise<WorkspaceRecord[]>;
-  /** Oldest first, keyset-paginated. BadUserInputError for a malformed cursor. */
-  list(args: WorkspaceListArgs): Promise<WorkspaceListPage>;
+  /**
+   * Oldest first, keyset-paginated, with the relations asked for read in the same statement.
+   * BadUserInputError for a malformed cursor.
+   */
+  list(args: WorkspaceListArgs, relations?: WorkspaceListRelations): Promise<WorkspaceListPage>;
   /** InvalidInputError, NotFoundError (unknown or REMOVED parent). Provisioning starts after commit. */
   create(input: CreateWorkspaceInput): Promise<CreatedWorkspace>;
   /** InvalidInputError, NotFoundError (workspace or parent), ConflictError (cycle, REMOVED parent). */
@@ -41,7 +45,7 @@ export function createWorkspaceService(deps: WorkspaceServiceDeps): WorkspaceSer
     getByIds: (ids) => readWorkspacesByIds(db, ids),
     get: async (id) => (await readWorkspacesByIds(db, [id]))[0] ?? null,
     childrenOf: (parentIds) => readChildren(db, parentIds),
-    list: (args) => readWorkspacePage(db, args),
+    list: (args, relations) => readWorkspacePage(db, args, relations),
     create: (input) => createWorkspace(deps, input),
     update: (id, input) => updateWorkspace(deps, id, input),
     delete: (id, opts) => deleteWorkspace(deps, id, opts),
