@@ -1,6 +1,7 @@
 // One pg.Pool per process, shared by Prisma (through @prisma/adapter-pg) and the few places that need
 // the raw driver. The pool has an error handler (an idle client dying must not crash the process) and a
 // connection timeout (a dead database must fail requests, not hang them).
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient, Prisma } from '../../generated/prisma/client.js';
@@ -50,6 +51,24 @@ export interface DatabaseOptions {
   onPoolError?: (err: Error) => void;
 }
 
+/**
+ * db.query sends named statements: each pooled connection parses and plans a text once and then only
+ * binds and executes it, which takes about a fifth off PostgreSQL's CPU for the large list statement
+ * (measured with pgbench -M prepared against -M simple). The texts come from fixed templates, so their
+ * number is small; past the cap, texts go unnamed rather than grow every connection's statement cache.
+ */
+const MAX_NAMED_STATEMENTS = 500;
+const statementNames = new Map<string, string>();
+
+function statementName(text: string): string | undefined {
+  let name = statementNames.get(text);
+  if (name === undefined && statementNames.size < MAX_NAMED_STATEMENTS) {
+    name = `q_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`;
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
 export function createDatabase(opts: DatabaseOptions): Database {
   const pool = new pg.Pool({
     connectionString: opts.url,
@@ -69,7 +88,10 @@ export function createDatabase(opts: DatabaseOptions): Database {
     embedded: opts.embedded,
     async query<T>(strings: Prisma.Sql | TemplateStringsArray, ...values: unknown[]): Promise<T[]> {
       const sql = strings instanceof Prisma.Sql ? strings : new Prisma.Sql(strings, values as Prisma.Sql['values']);
-      const r = await pool.query({ text: sql.text, values: sql.values as unknown[] });
+      // Not on embedded PGlite: its socket serves every pooled connection from ONE backend session,
+      // where a second connection preparing the same name would collide.
+      const name = opts.embedded ? undefined : statementName(sql.text);
+      const r = await pool.query({ name, text: sql.text, values: sql.values as unknown[] });
       return r.rows as T[];
     },
     async tx(fn, txOpts) {

@@ -77,10 +77,15 @@ function listFilter(args: WorkspaceListArgs): Prisma.Sql {
  */
 function relationMembers(want: WorkspaceListRelations): Prisma.Sql {
   const members: Prisma.Sql[] = [];
-  if (want.parent) members.push(Prisma.sql`'parents', (SELECT json_agg(q) FROM workspaces q WHERE q.id IN (SELECT parent_id FROM p))`);
+  // A parent or child that is itself on the page comes as a reference to that row, not a second copy.
+  if (want.parent) {
+    members.push(Prisma.sql`'parents', (SELECT json_agg(CASE WHEN q.id IN (SELECT id FROM p) THEN json_build_object('ref', q.id) ELSE to_json(q) END)
+                                          FROM workspaces q WHERE q.id IN (SELECT parent_id FROM p))`);
+  }
   if (want.children) {
-    members.push(Prisma.sql`'children', (SELECT json_agg(c ORDER BY c.created_at, c.id) FROM workspaces c
-                                           WHERE c.parent_id IN (SELECT id FROM p) AND c.status <> 'REMOVED')`);
+    members.push(Prisma.sql`'children', (SELECT json_agg(CASE WHEN c.id IN (SELECT id FROM p) THEN json_build_object('ref', c.id) ELSE to_json(c) END
+                                                          ORDER BY c.created_at, c.id)
+                                           FROM workspaces c WHERE c.parent_id IN (SELECT id FROM p) AND c.status <> 'REMOVED')`);
   }
   if (want.tokens) {
     // Named columns: the token hashes stay in the database.
@@ -130,10 +135,12 @@ interface PageJson {
   secret_keys?: Array<[string, string]> | null;
 }
 
-/** Hands each listed workspace its share of the page-wide relation sets. */
-function attachRelations(items: ListedWorkspace[], page: PageJson, want: WorkspaceListRelations): void {
-  const parents = want.parent ? new Map((page.parents ?? []).map((r) => [r.id as string, workspaceFromJson(r)])) : null;
-  const children = want.children ? groupBy((page.children ?? []).map(workspaceFromJson), (c) => c.parentId!) : null;
+/** Hands each listed workspace its share of the page-wide relation sets; `onPage` holds every row read
+ * for the page (the one beyond it too), by id, for the references. */
+function attachRelations(items: ListedWorkspace[], page: PageJson, want: WorkspaceListRelations, onPage: Map<string, WorkspaceRecord>): void {
+  const record = (r: JsonRow) => (typeof r.ref === 'string' ? onPage.get(r.ref)! : workspaceFromJson(r));
+  const parents = want.parent ? new Map((page.parents ?? []).map(record).map((w) => [w.id, w])) : null;
+  const children = want.children ? groupBy((page.children ?? []).map(record), (c) => c.parentId!) : null;
   const tokens = want.tokens ? groupBy((page.tokens ?? []).map((t) => tokenFromRow(withDates(t))), (t) => t.workspaceId) : null;
   const keys = want.secretKeys ? groupBy(page.secret_keys ?? [], ([workspaceId]) => workspaceId) : null;
   for (const item of items) {
@@ -170,9 +177,8 @@ export async function readWorkspacePage(db: Database, args: WorkspaceListArgs, w
                  ORDER BY p.created_at, p.id) FROM p), '[]')
       ${relationMembers(want)}) AS page`;
   const page = result!.page;
-  const workspaces = page.rows.slice(0, args.first).map(
-    (r): ListedWorkspace => ({ workspace: workspaceFromJson(r.row), cursor: encodeCursor(r.created_us, r.row.id as string) }),
-  );
-  attachRelations(workspaces, page, want);
+  const read = page.rows.map((r): ListedWorkspace => ({ workspace: workspaceFromJson(r.row), cursor: encodeCursor(r.created_us, r.row.id as string) }));
+  const workspaces = read.slice(0, args.first);
+  attachRelations(workspaces, page, want, new Map(read.map((l) => [l.workspace.id, l.workspace])));
   return { workspaces, hasNextPage: page.rows.length > args.first, totalCount: page.total_count };
 }

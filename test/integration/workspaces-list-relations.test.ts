@@ -71,6 +71,19 @@ describe('workspaces list with relations', () => {
     expect(kept.parent.name).toBe('root');
   });
 
+  it('reads parents and children that are not on the page in full', async () => {
+    const first = await gql<{ workspaces: { pageInfo: { endCursor: string } } }>(`{ workspaces(first: 1) { pageInfo { endCursor } } }`);
+    // The second page starts after the root: the parent of both its nodes is off the page, and so is
+    // child-kept's own child.
+    const list = await gql<{ workspaces: { edges: Array<{ node: { id: string; name: string } }> } }>(
+      `query($after: String) { workspaces(first: 2, after: $after) { edges { node { ...Related } } } } ${RELATIONS}`,
+      { after: first.workspaces.pageInfo.endCursor },
+    );
+    const nodes = list.workspaces.edges.map((e) => e.node);
+    expect(nodes.map((n) => n.name)).toEqual(['child-kept', 'child-last']);
+    for (const node of nodes) expect(node, node.name).toEqual((await single(node.id)).workspace);
+  });
+
   it('reads the relations asked through inline fragments and aliases, and none that are not asked', async () => {
     statements.length = 0;
     const r = await gql<{ workspaces: { edges: Array<{ node: { keys?: string[]; up?: { name: string } | null } }> } }>(
