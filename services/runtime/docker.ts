@@ -12,6 +12,7 @@ import {
   statusOf,
 } from './docker-connection.js';
 import { openEventStream } from './docker-events.js';
+import { hostWritesPossible, writeThroughVolume } from './docker-host-write.js';
 import {
   ContainerNameConflict,
   RuntimeUnavailable,
@@ -30,6 +31,9 @@ export interface DockerRuntimeOptions {
   /** DOCKER_HOST: `unix:///path` or `tcp://127.0.0.1:2375`; unset = /var/run/docker.sock. */
   dockerHost?: string;
   log?: RuntimeLog;
+  /** Write files through a local volume's host directory where that is safe (docker-host-write.ts);
+   * false always uploads an archive. Default true. */
+  hostWrites?: boolean;
 }
 
 const CONFIG_MOUNT = '/configs';
@@ -46,6 +50,7 @@ export function createDockerRuntime(opts: DockerRuntimeOptions = {}): ContainerR
   // Event streams stay silent for as long as nothing happens, so they get no idle timeout.
   const streamApi = dockerClient(conn, undefined);
 
+  const hostWrites = opts.hostWrites === false ? () => Promise.resolve(false) : hostWritesPossible(api, conn);
   // null = no answer yet; available() is false until the first call (the probe below) succeeds.
   let reachable: boolean | null = null;
   let cpuCount: Promise<number> | null = null;
@@ -192,6 +197,7 @@ export function createDockerRuntime(opts: DockerRuntimeOptions = {}): ContainerR
 
     writeFile: (idOrName, dir, fileName, content, mode) =>
       call('writeFile', async () => {
+        if ((await hostWrites()) && (await writeThroughVolume(api, idOrName, dir, fileName, content, mode))) return;
         const archive = await singleFileTar(fileName, content, mode);
         await api.getContainer(idOrName).putArchive(archive, { path: dir });
       }),

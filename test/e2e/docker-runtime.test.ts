@@ -7,9 +7,11 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { dockerClient, parseDockerHost } from '../../services/runtime/docker-connection.js';
 import { createDockerRuntime } from '../../services/runtime/docker.js';
+import { hostWritesPossible } from '../../services/runtime/docker-host-write.js';
 import {
   ContainerNameConflict,
   LABEL_GENERATION,
@@ -120,12 +122,24 @@ describe.skipIf(!docker && !process.env.CI)('docker runtime (real daemon)', () =
     await expect(rt.create(spec('main'))).rejects.toBeInstanceOf(ContainerNameConflict);
   });
 
-  it('writes a 0600 root-owned file into the volume of a created container before it starts', async () => {
-    const probe = spec('probe', {
+  // Both ways of writing: through the volume's host directory (possible here when the tests run as
+  // root next to the daemon, as in CI) and as an archive upload through the Engine API.
+  it.each([
+    ['through the host volume directory', true],
+    ['as an archive upload', false],
+  ])('writes a 0600 root-owned file into the volume of a created container before it starts, %s', async (_how, hostWrites) => {
+    const writer = createDockerRuntime({ dockerHost: DOCKER_HOST, hostWrites });
+    const probe = spec(`probe-${hostWrites}`, {
       entrypoint: ['/bin/sh', '-c', 'stat -c "%a %u %s" /configs/.auth_token; cat /configs/.auth_token; echo; ls -la /configs'],
     });
     const { id } = await rt.create(probe);
-    await rt.writeFile(id, '/configs', '.auth_token', 'token-abc', 0o600);
+    const possible = await hostWritesPossible(raw, parseDockerHost(DOCKER_HOST))();
+    // In CI the tests run as root beside the daemon .ci/run started: the host path must be taken there.
+    if (process.env.CI) expect(possible).toBe(true);
+    const putArchive = vi.spyOn(Docker.Container.prototype, 'putArchive');
+    await writer.writeFile(id, '/configs', '.auth_token', 'token-abc', 0o600);
+    expect(putArchive).toHaveBeenCalledTimes(hostWrites && possible ? 0 : 1);
+    putArchive.mockRestore();
     await rt.start(id);
     await waitFor('exit', async () => (await rt.inspect(id))?.running === false);
     const output = await rt.logs(id, 100);
@@ -151,12 +165,12 @@ describe.skipIf(!docker && !process.env.CI)('docker runtime (real daemon)', () =
       await rt.create({ ...spec('decoy'), name: decoy, configVolume: `${decoy}-configs` });
     }
     const byLabel = await rt.list([LABEL_MANAGED, `${LABEL_WORKSPACE_ID}=${workspaceId}`, `${LABEL_TEST_RUN}=${runId}`]);
-    expect(byLabel.map((c) => c.name)).toEqual(expect.arrayContaining([`${prefix}-main`, `${prefix}-probe`]));
+    expect(byLabel.map((c) => c.name)).toEqual(expect.arrayContaining([`${prefix}-main`, `${prefix}-probe-true`, `${prefix}-probe-false`]));
     expect(byLabel.find((c) => c.name === `${prefix}-main`)?.running).toBe(true);
     expect(await rt.list([`${LABEL_WORKSPACE_ID}=${randomUUID()}`])).toEqual([]);
 
     const byPrefix = (await rt.listByNamePrefix(prefix)).map((c) => c.name).sort();
-    expect(byPrefix).toEqual([`${prefix}-main`, `${prefix}-probe`]);
+    expect(byPrefix).toEqual([`${prefix}-main`, `${prefix}-probe-false`, `${prefix}-probe-true`]);
     const allWs = (await rt.listByNamePrefix('ws-')).map((c) => c.name);
     expect(allWs).toEqual(expect.arrayContaining([`${prefix}-main`]));
     expect(allWs.filter((n) => n.includes(runId) && !n.startsWith('ws-'))).toEqual([]);
