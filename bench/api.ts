@@ -107,7 +107,7 @@ function postgresCpuBetween(before: Map<string, number>, after: Map<string, numb
   return used;
 }
 
-export function loadInChild(job: LoadJob): Promise<LoadResult> {
+function loadInChild(job: LoadJob): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     const child = fork(path.join(here, 'api-load.ts'), [], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
     child.once('message', (m) => resolve(m as LoadResult));
@@ -130,7 +130,7 @@ async function gql<T>(url: string, query: string, variables: Record<string, unkn
 
 /** A forest of external workspaces (roots with nine children each), two secrets each; returns the
  * agent tokens createWorkspace handed out. */
-export async function seed(server: RunningServer, count: number): Promise<Array<{ id: string; token: string }>> {
+async function seed(server: RunningServer, count: number): Promise<Array<{ id: string; token: string }>> {
   const create = `mutation($input: CreateWorkspaceInput!) { createWorkspace(input: $input) {
     __typename ... on CreateWorkspaceSuccess { token workspace { id } } ... on Error { message } } }`;
   const agents: Array<{ id: string; token: string }> = [];

@@ -1,12 +1,12 @@
 // The keyset-paginated workspace list, read in ONE statement together with whatever relations of the
-// listed workspaces the caller asks for (parent, children, live tokens, secret keys).
+// listed workspaces the caller asks for (parent, children, live tokens, secret keys), as one JSON value.
 //
 // Why one statement: a list of 50 with its relations used to take five round trips (the page, then
-// one DataLoader batch per relation). The socket writes and reads of those round trips were the
-// largest share of the request's CPU, and PostgreSQL builds the nested JSON more cheaply than the
-// driver parses the same rows column by column. The relation subqueries repeat, exactly, the
-// predicates and order of the batch reads they stand in for (queries.ts readWorkspacesByIds and
-// readChildren, tokens listLive, secrets listKeys), so a primed DataLoader answers what it would have.
+// one DataLoader batch per relation), and each round trip's socket write and read cost the request
+// more CPU than any other single part of it (profiled with bench/api.ts). The relation sets repeat,
+// exactly, the predicates and order of the batch reads they stand in for (queries.ts
+// readWorkspacesByIds and readChildren, tokens listLive, secrets listKeys), so a primed DataLoader
+// answers what it would have read; test/integration/workspaces-list-relations.test.ts holds them to it.
 import { Prisma, type Database } from '../db/client.js';
 import { BadUserInputError } from '../errors.js';
 import { tokenFromRow, type TokenRecord } from '../tokens/records.js';
