@@ -1,37 +1,13 @@
 // A throwaway database on the PostgreSQL server for one benchmark run (benchmarks measure against a
 // real server, never the embedded one), dropped when the run ends.
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
+import { createScratchDatabase, type ScratchDatabase } from '../services/db/scratch-database.js';
 
-export interface ScratchDatabase {
-  url: string;
-  drop(): Promise<void>;
-}
+export type { ScratchDatabase };
 
-export async function scratchDatabase(prefix: string): Promise<ScratchDatabase> {
+export function scratchDatabase(prefix: string): Promise<ScratchDatabase> {
   const base = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-  const name = `bench_${prefix}_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const u = new URL(base);
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    async drop() {
-      const c = new pg.Client({ connectionString: base });
-      await c.connect();
-      try {
-        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      } finally {
-        await c.end();
-      }
-    },
-  };
+  return createScratchDatabase(base, `bench_${prefix}_${randomBytes(4).toString('hex')}`);
 }
 
 /**

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
+import { createScratchDatabase } from '../../services/db/scratch-database.js';
 
 export type DbMode = 'embedded' | 'server';
 
@@ -30,27 +30,12 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   }
   const worker = process.env.VITEST_POOL_ID ?? process.env.VITEST_WORKER_ID ?? '0';
   const name = `ws_test_w${worker}_${randomBytes(4).toString('hex')}`;
-  const base = serverBaseUrl();
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const u = new URL(base);
-  u.pathname = `/${name}`;
+  const scratch = await createScratchDatabase(serverBaseUrl(), name);
   return {
-    url: u.toString(),
+    url: scratch.url,
     dataDir,
     async drop() {
-      const c = new pg.Client({ connectionString: base });
-      await c.connect();
-      try {
-        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      } finally {
-        await c.end();
-      }
+      await scratch.drop();
       await rm(dataDir, { recursive: true, force: true });
     },
   };
