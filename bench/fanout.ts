@@ -283,7 +283,8 @@ export async function run(argv: string[] = process.argv.slice(2)): Promise<void>
   const clients = Clients.start(o.clients);
   let server: RunningServer | undefined;
   try {
-    server = await startServer(loadConfig(benchServerEnv(db, dataDir, ADMIN, { LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn' })));
+    // 'error': dropping the scratch database at the end kills idle pool connections, which warn
+    server = await startServer(loadConfig(benchServerEnv(db, dataDir, ADMIN, { LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'error' })));
     const created = await fetch(`${server.url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN}` },
