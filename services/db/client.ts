@@ -59,14 +59,25 @@ export interface DatabaseOptions {
  */
 const MAX_NAMED_STATEMENTS = 500;
 const statementNames = new Map<string, string>();
+/** Part of every name: bumped when prepared statements went stale, so each text is prepared afresh. */
+let statementEpoch = 0;
 
 function statementName(text: string): string | undefined {
   let name = statementNames.get(text);
   if (name === undefined && statementNames.size < MAX_NAMED_STATEMENTS) {
-    name = `q_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`;
+    name = `q${statementEpoch}_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`;
     statementNames.set(text, name);
   }
   return name;
+}
+
+/**
+ * A migration applied by another instance while this one runs can change what a prepared `SELECT *`
+ * returns; PostgreSQL then refuses the prepared statement ("cached plan must not change result type",
+ * SQLSTATE 0A000). New names make every connection prepare its texts again.
+ */
+function isStalePreparedStatement(err: unknown): boolean {
+  return (err as { code?: string } | null)?.code === '0A000' && /cached plan/.test(String((err as Error).message));
 }
 
 export function createDatabase(opts: DatabaseOptions): Database {
@@ -91,8 +102,15 @@ export function createDatabase(opts: DatabaseOptions): Database {
       // Not on embedded PGlite: its socket serves every pooled connection from ONE backend session,
       // where a second connection preparing the same name would collide.
       const name = opts.embedded ? undefined : statementName(sql.text);
-      const r = await pool.query({ name, text: sql.text, values: sql.values as unknown[] });
-      return r.rows as T[];
+      const params = sql.values as unknown[];
+      try {
+        return (await pool.query({ name, text: sql.text, values: params })).rows as T[];
+      } catch (err) {
+        if (name === undefined || !isStalePreparedStatement(err)) throw err;
+        statementEpoch++;
+        statementNames.clear();
+        return (await pool.query({ name: statementName(sql.text), text: sql.text, values: params })).rows as T[];
+      }
     },
     async tx(fn, txOpts) {
       const hooks: Array<() => void> = [];

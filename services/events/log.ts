@@ -51,12 +51,14 @@ export async function appendEvents(tx: Tx, events: readonly NewEvent[]): Promise
   const rows = await tx.sql.$queryRaw<Record<string, unknown>[]>`
     /* insertEvents */
     INSERT INTO workspace_events (workspace_id, type, status, previous_status, payload)
-    SELECT * FROM unnest(
+    SELECT e.workspace_id, e.type, e.status, e.previous_status, e.payload FROM unnest(
       ${events.map((e) => e.workspaceId)}::uuid[],
       ${events.map((e) => e.type)}::text[],
       ${events.map((e) => e.status ?? null)}::workspace_status[],
       ${events.map((e) => e.previousStatus ?? null)}::workspace_status[],
       ${events.map((e) => JSON.stringify(e.payload ?? {}))}::jsonb[])
+      WITH ORDINALITY AS e(workspace_id, type, status, previous_status, payload, n)
+     ORDER BY e.n -- ids follow the order the caller gave
     RETURNING *`;
   const records = rows.map(eventFromRow).sort((a, b) => (a.id < b.id ? -1 : 1));
   const maxId = records[records.length - 1]!.id;

@@ -12,7 +12,7 @@ import {
   statusOf,
 } from './docker-connection.js';
 import { openEventStream } from './docker-events.js';
-import { hostWritesPossible, writeThroughVolume } from './docker-host-write.js';
+import { createHostWriter } from './docker-host-write.js';
 import {
   ContainerNameConflict,
   RuntimeUnavailable,
@@ -50,7 +50,7 @@ export function createDockerRuntime(opts: DockerRuntimeOptions = {}): ContainerR
   // Event streams stay silent for as long as nothing happens, so they get no idle timeout.
   const streamApi = dockerClient(conn, undefined);
 
-  const hostWrites = opts.hostWrites === false ? () => Promise.resolve(false) : hostWritesPossible(api, conn);
+  const hostWriter = opts.hostWrites === false ? null : createHostWriter(api, conn);
   // null = no answer yet; available() is false until the first call (the probe below) succeeds.
   let reachable: boolean | null = null;
   let cpuCount: Promise<number> | null = null;
@@ -197,7 +197,7 @@ export function createDockerRuntime(opts: DockerRuntimeOptions = {}): ContainerR
 
     writeFile: (idOrName, dir, fileName, content, mode) =>
       call('writeFile', async () => {
-        if ((await hostWrites()) && (await writeThroughVolume(api, idOrName, dir, fileName, content, mode))) return;
+        if (hostWriter && (await hostWriter.write(idOrName, dir, fileName, content, mode))) return;
         const archive = await singleFileTar(fileName, content, mode);
         await api.getContainer(idOrName).putArchive(archive, { path: dir });
       }),

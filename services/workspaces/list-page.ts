@@ -103,16 +103,29 @@ function relationMembers(want: WorkspaceListRelations): Prisma.Sql {
 
 type JsonRow = Record<string, unknown>;
 
-/** JSON carries timestamps as ISO strings; the row mappers expect Dates, as pg hands them out. */
-function withDates(r: JsonRow): JsonRow {
-  for (const k in r) {
+// JSON carries timestamps as ISO strings; the row mappers expect Dates, as pg hands them out. The
+// timestamp columns are named here rather than guessed, so a new column is never converted by accident.
+const WORKSPACE_TIMESTAMPS = [
+  'last_heartbeat_at',
+  'last_active_at',
+  'provision_claimed_at',
+  'restart_window_started_at',
+  'status_changed_at',
+  'removed_at',
+  'created_at',
+  'updated_at',
+] as const;
+const TOKEN_TIMESTAMPS = ['created_at', 'last_used_at', 'revoked_at'] as const;
+
+function withDates(r: JsonRow, columns: readonly string[]): JsonRow {
+  for (const k of columns) {
     const v = r[k];
-    if (typeof v === 'string' && k.endsWith('_at')) r[k] = new Date(v);
+    if (typeof v === 'string') r[k] = new Date(v);
   }
   return r;
 }
 
-const workspaceFromJson = (r: JsonRow) => workspaceFromRow(withDates(r));
+const workspaceFromJson = (r: JsonRow) => workspaceFromRow(withDates(r, WORKSPACE_TIMESTAMPS));
 
 /** Groups in the order given (each query above orders its set as the matching loader does). */
 function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
@@ -141,7 +154,7 @@ function attachRelations(items: ListedWorkspace[], page: PageJson, want: Workspa
   const record = (r: JsonRow) => (typeof r.ref === 'string' ? onPage.get(r.ref)! : workspaceFromJson(r));
   const parents = want.parent ? new Map((page.parents ?? []).map(record).map((w) => [w.id, w])) : null;
   const children = want.children ? groupBy((page.children ?? []).map(record), (c) => c.parentId!) : null;
-  const tokens = want.tokens ? groupBy((page.tokens ?? []).map((t) => tokenFromRow(withDates(t))), (t) => t.workspaceId) : null;
+  const tokens = want.tokens ? groupBy((page.tokens ?? []).map((t) => tokenFromRow(withDates(t, TOKEN_TIMESTAMPS))), (t) => t.workspaceId) : null;
   const keys = want.secretKeys ? groupBy(page.secret_keys ?? [], ([workspaceId]) => workspaceId) : null;
   for (const item of items) {
     const { id, parentId } = item.workspace;

@@ -2,7 +2,7 @@
 // answers; in CI a missing daemon fails the suite.
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +11,6 @@ import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { dockerClient, parseDockerHost } from '../../services/runtime/docker-connection.js';
 import { createDockerRuntime } from '../../services/runtime/docker.js';
-import { hostWritesPossible } from '../../services/runtime/docker-host-write.js';
 import {
   ContainerNameConflict,
   LABEL_GENERATION,
@@ -122,29 +121,38 @@ describe.skipIf(!docker && !process.env.CI)('docker runtime (real daemon)', () =
     await expect(rt.create(spec('main'))).rejects.toBeInstanceOf(ContainerNameConflict);
   });
 
-  // Both ways of writing: through the volume's host directory (possible here when the tests run as
-  // root next to the daemon, as in CI) and as an archive upload through the Engine API.
+  // Both ways of writing: through the volume's host directory (taken when the tests run as root beside
+  // the daemon, as in CI, where it must be taken) and as an archive upload through the Engine API. The
+  // second write replaces the first and leaves no temporary file behind.
   it.each([
     ['through the host volume directory', true],
     ['as an archive upload', false],
   ])('writes a 0600 root-owned file into the volume of a created container before it starts, %s', async (_how, hostWrites) => {
     const writer = createDockerRuntime({ dockerHost: DOCKER_HOST, hostWrites });
     const probe = spec(`probe-${hostWrites}`, {
-      entrypoint: ['/bin/sh', '-c', 'stat -c "%a %u %s" /configs/.auth_token; cat /configs/.auth_token; echo; ls -la /configs'],
+      entrypoint: ['/bin/sh', '-c', 'stat -c "%a %u %g %s" /configs/.auth_token; cat /configs/.auth_token; echo; ls -la /configs'],
     });
     const { id } = await rt.create(probe);
-    const possible = await hostWritesPossible(raw, parseDockerHost(DOCKER_HOST))();
-    // In CI the tests run as root beside the daemon .ci/run started: the host path must be taken there.
-    if (process.env.CI) expect(possible).toBe(true);
     const putArchive = vi.spyOn(Docker.Container.prototype, 'putArchive');
+    await writer.writeFile(id, '/configs', '.auth_token', 'token-old', 0o600);
     await writer.writeFile(id, '/configs', '.auth_token', 'token-abc', 0o600);
-    expect(putArchive).toHaveBeenCalledTimes(hostWrites && possible ? 0 : 1);
+    if (!hostWrites) expect(putArchive).toHaveBeenCalledTimes(2);
+    else if (process.env.CI) expect(putArchive).not.toHaveBeenCalled();
     putArchive.mockRestore();
     await rt.start(id);
     await waitFor('exit', async () => (await rt.inspect(id))?.running === false);
     const output = await rt.logs(id, 100);
-    expect(output).toMatch(/^600 0 9\ntoken-abc\n/);
+    expect(output).toMatch(/^600 0 0 9\ntoken-abc\n/);
     expect(output).toMatch(/-rw------- .* \.auth_token/);
+    expect(output).not.toMatch(/\.tmp/);
+  });
+
+  it('does not write through the host into the volume of a container that is gone', async () => {
+    const { id } = await rt.create(spec('gone'));
+    await rt.remove(id, { force: true });
+    await expect(rt.writeFile(id, '/configs', '.auth_token', 'stale', 0o600)).rejects.toThrow();
+    const volume = (await raw.getVolume(`${prefix}-gone-configs`).inspect().catch(() => null)) as { Mountpoint?: string } | null;
+    if (volume?.Mountpoint) expect(existsSync(join(volume.Mountpoint, '.auth_token'))).toBe(false);
   });
 
   it('starts a container and reports it running with its start time and a name without slash', async () => {

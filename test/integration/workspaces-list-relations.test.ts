@@ -6,7 +6,8 @@ import { startTestServer, type TestServer } from '../support/server.js';
 import { createExternal, mintWorkspaceToken } from '../graphql/fixtures.js';
 
 const RELATIONS = `fragment Related on Workspace {
-  id name status createdAt updatedAt lastHeartbeatAt
+  id name role tier runtime image status url agentCard activeTasks maxConcurrentTasks currentTask
+  lastErrorRate lastSampleError uptimeSeconds hibernationIdleMinutes createdAt updatedAt lastHeartbeatAt
   parent { id name status createdAt parent { id } }
   children { id name status createdAt tokens { id } }
   tokens { id prefix createdAt lastUsedAt revokedAt }
@@ -37,6 +38,15 @@ describe('workspaces list with relations', () => {
     const revoked = await mintWorkspaceToken(s, kept);
     await gql(`mutation($w: ID!, $t: ID!) { revokeWorkspaceToken(workspaceId: $w, tokenId: $t) { __typename } }`, { w: kept, t: revoked.tokenId });
     await gql(`mutation($id: ID!) { deleteWorkspace(id: $id) { __typename } }`, { id: gone });
+    // Values away from the defaults, so that a field lost or mangled on the way through JSON shows.
+    await s.db.pool.query(
+      `UPDATE workspaces SET role = 'planner', url = 'http://127.0.0.1:9/agent', agent_card = '{"skills":["a"],"n":1.5,"ok":true}',
+              active_tasks = 2, max_concurrent_tasks = 3, current_task = 'task', last_error_rate = 0.1 + 0.2,
+              last_sample_error = 'boom', uptime_seconds = 77, hibernation_idle_minutes = 30,
+              last_heartbeat_at = '2026-01-02T03:04:05.678901Z'
+        WHERE id = $1`,
+      [kept],
+    );
     // The REMOVED child keeps its tombstone: the list with includeRemoved shows it, children never do.
     const query = s.db.pool.query.bind(s.db.pool) as (...args: unknown[]) => unknown;
     (s.db.pool as { query: unknown }).query = (...args: unknown[]) => {
