@@ -1,6 +1,7 @@
 // Per-request DataLoaders, keyed by name on the request context, so relations (parent, children,
 // tokens, secret keys, events) of every workspace in a response are read in one query each.
 import DataLoader from 'dataloader';
+import { groupBy } from '../services/group-by.js';
 import type { GraphQLContext } from './context.js';
 
 const loadersByContext = new WeakMap<object, Map<string, DataLoader<unknown, unknown>>>();
@@ -27,14 +28,7 @@ export function groupLoader<T>(
   groupOf: (row: T) => string,
 ): DataLoader<string, T[]> {
   return loader<string, T[]>(ctx, name, async (keys) => {
-    const rows = await load(keys);
-    const groups = new Map<string, T[]>();
-    for (const r of rows) {
-      const k = groupOf(r);
-      const group = groups.get(k);
-      if (group) group.push(r);
-      else groups.set(k, [r]);
-    }
+    const groups = groupBy(await load(keys), groupOf);
     return keys.map((k) => groups.get(k.toLowerCase()) ?? []);
   });
 }

@@ -9,6 +9,7 @@
 // answers what it would have read; test/integration/workspaces-list-relations.test.ts holds them to it.
 import { Prisma, type Database } from '../db/client.js';
 import { BadUserInputError } from '../errors.js';
+import { groupBy } from '../group-by.js';
 import { tokenFromRow, type TokenRecord } from '../tokens/records.js';
 import { isUuid, workspaceFromRow, type WorkspaceRecord, type WorkspaceStatus } from './record.js';
 
@@ -126,18 +127,6 @@ function withDates(r: JsonRow, columns: readonly string[]): JsonRow {
 }
 
 const workspaceFromJson = (r: JsonRow) => workspaceFromRow(withDates(r, WORKSPACE_TIMESTAMPS));
-
-/** Groups in the order given (each query above orders its set as the matching loader does). */
-function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const k = key(item);
-    const group = groups.get(k);
-    if (group) group.push(item);
-    else groups.set(k, [item]);
-  }
-  return groups;
-}
 
 interface PageJson {
   total_count: number;
