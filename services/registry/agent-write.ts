@@ -118,21 +118,15 @@ export async function agentWrite(sql: RawClient, a: AgentWriteArgs): Promise<Age
   return classify(rows[0]!);
 }
 
-const statementNames = new Map<string, string>();
-
 /**
- * Outside a transaction (the steady-state heartbeat, which writes no event): the same statement as a
- * named prepared statement on the pool. This is the hottest query of the server (every agent, every
- * interval), and planning its five CTEs costs more than executing them; Prisma cannot name a
- * statement. Embedded PGlite shares one session between all socket connections, so a name prepared
- * by one connection would collide on another: there the statement stays unnamed.
+ * Outside a transaction (the steady-state heartbeat, which writes no event): the same statement through
+ * db.query, which sends it as a named prepared statement. This is the hottest query of the server
+ * (every agent, every interval), and planning its five CTEs costs more than executing them; Prisma
+ * cannot name a statement.
  */
 export async function agentWriteOnPool(db: Database, a: AgentWriteArgs): Promise<AgentWriteResult> {
-  const q = agentWriteSql(a);
-  let name = statementNames.get(q.text);
-  if (!name && statementNames.size < 16) statementNames.set(q.text, (name = `agent_write_${statementNames.size + 1}`));
-  const r = await db.pool.query<Row>({ name: db.embedded ? undefined : name, text: q.text, values: q.values as unknown[] });
-  return classify(r.rows[0]!);
+  const [row] = await db.query<Row>(agentWriteSql(a));
+  return classify(row!);
 }
 
 function classify(r: Row): AgentWriteResult {

@@ -1,6 +1,6 @@
 // Reads of workspaces by ids and of children (DataLoader batches); the list is in list-page.ts.
 import type { Database } from '../db/client.js';
-import { isUuid, workspaceFromRow, type WorkspaceRecord, type WorkspaceStatus } from './record.js';
+import { isUuid, workspaceFromRow, type WorkspaceRecord } from './record.js';
 
 export async function readWorkspacesByIds(db: Database, ids: readonly string[]): Promise<(WorkspaceRecord | null)[]> {
   const uuids = ids.filter(isUuid);
