@@ -21,8 +21,8 @@ import { startHeartbeatBaseline, startListBaseline, type Baseline } from './api-
 import type { LoadJob, LoadResult } from './api-load.js';
 import { benchServerEnv, scratchDatabase } from './scratch-db.js';
 import { runIfMain } from './cli.js';
+import { adminGql, adminHeaders, BENCH_ADMIN_TOKEN } from './admin-gql.js';
 
-const ADMIN = 'bench-admin-token-0123456789abcdef';
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 export const LIST_QUERY = `query List {
@@ -117,17 +117,6 @@ function loadInChild(job: LoadJob): Promise<LoadResult> {
   });
 }
 
-async function gql<T>(url: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
-  const res = await fetch(`${url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await res.json()) as { data: T; errors?: unknown[] };
-  if (body.errors) throw new Error(`GraphQL error: ${JSON.stringify(body.errors)}`);
-  return body.data;
-}
-
 /** A forest of external workspaces (roots with nine children each), two secrets each; returns the
  * agent tokens createWorkspace handed out. */
 async function seed(server: RunningServer, count: number): Promise<Array<{ id: string; token: string }>> {
@@ -146,7 +135,7 @@ async function seed(server: RunningServer, count: number): Promise<Array<{ id: s
         { key: 'MODEL', value: 'small' },
       ],
     };
-    const data: { createWorkspace: { __typename: string; token?: string; workspace?: { id: string }; message?: string } } = await gql(
+    const data: { createWorkspace: { __typename: string; token?: string; workspace?: { id: string }; message?: string } } = await adminGql(
       server.url,
       create,
       { input },
@@ -162,7 +151,7 @@ async function seed(server: RunningServer, count: number): Promise<Array<{ id: s
 /** The GraphQL answer and the baseline's must carry the same data, or the comparison means nothing. */
 async function checkSameList(serverUrl: string, baselineUrl: string): Promise<void> {
   const post = (url: string) =>
-    fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN}` }, body: JSON.stringify({ query: LIST_QUERY }) }).then(
+    fetch(url, { method: 'POST', headers: adminHeaders, body: JSON.stringify({ query: LIST_QUERY }) }).then(
       (r) => r.json() as Promise<{ data: { workspaces: { totalCount: number; edges: Array<{ node: Record<string, any> }> } } }>,
     );
   const [a, b] = await Promise.all([post(`${serverUrl}/graphql`), post(baselineUrl)]);
@@ -247,13 +236,13 @@ const job = (o: Options, url: string, requests: LoadJob['requests']): LoadJob =>
 });
 
 async function benchList({ o, server, pool, baselines }: Context): Promise<void> {
-  const baseline = await startListBaseline(pool, ADMIN);
+  const baseline = await startListBaseline(pool, BENCH_ADMIN_TOKEN);
   baselines.push(baseline);
   await checkSameList(server.url, baseline.url);
   const request = {
     method: 'POST' as const,
     path: '/graphql',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN}` },
+    headers: adminHeaders,
     body: JSON.stringify({ query: LIST_QUERY, operationName: 'List' }),
   };
   await compare(
@@ -294,7 +283,7 @@ export async function run(argv: string[] = process.argv.slice(2)): Promise<void>
   try {
     server = await startServer(
       loadConfig(
-        benchServerEnv(db, dataDir, ADMIN, {
+        benchServerEnv(db, dataDir, BENCH_ADMIN_TOKEN, {
           // 'error': dropping the scratch database at the end kills idle pool connections, which warn
           LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'error',
         }),

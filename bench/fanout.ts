@@ -27,8 +27,8 @@ import { statusEvent, transition } from '../services/workspaces/transition.js';
 import type { ClientCommand, ClientReply } from './fanout-client.js';
 import { benchServerEnv, scratchDatabase } from './scratch-db.js';
 import { runIfMain } from './cli.js';
+import { adminGql, BENCH_ADMIN_TOKEN } from './admin-gql.js';
 
-const ADMIN = 'bench-admin-token-0123456789abcdef';
 const QUERY = `subscription($w: ID) { workspaceStatusChanged(workspaceId: $w) {
   event { id type workspaceId status previousStatus createdAt }
   workspace { id name status }
@@ -114,7 +114,7 @@ class Clients {
       cmd: 'connect',
       mode,
       url,
-      token: ADMIN,
+      token: BENCH_ADMIN_TOKEN,
       query: QUERY,
       variables,
       count: Math.floor(n / k) + (i < n % k ? 1 : 0),
@@ -284,15 +284,12 @@ export async function run(argv: string[] = process.argv.slice(2)): Promise<void>
   let server: RunningServer | undefined;
   try {
     // 'error': dropping the scratch database at the end kills idle pool connections, which warn
-    server = await startServer(loadConfig(benchServerEnv(db, dataDir, ADMIN, { LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'error' })));
-    const created = await fetch(`${server.url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN}` },
-      body: JSON.stringify({
-        query: `mutation { createWorkspace(input: { name: "bench", runtime: "external" }) { ... on CreateWorkspaceSuccess { workspace { id } } } }`,
-      }),
-    }).then((r) => r.json() as Promise<{ data: { createWorkspace: { workspace: { id: string } } } }>);
-    const workspaceId = created.data.createWorkspace.workspace.id;
+    server = await startServer(loadConfig(benchServerEnv(db, dataDir, BENCH_ADMIN_TOKEN, { LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'error' })));
+    const created = await adminGql<{ createWorkspace: { workspace: { id: string } } }>(
+      server.url,
+      `mutation { createWorkspace(input: { name: "bench", runtime: "external" }) { ... on CreateWorkspaceSuccess { workspace { id } } } }`,
+    );
+    const workspaceId = created.createWorkspace.workspace.id;
     await change(server, workspaceId, 'AWAITING_AGENT', 'ONLINE');
 
     console.log(

@@ -26,8 +26,8 @@ import { createDockerRuntime } from '../services/runtime/docker.js';
 import type { WorkspaceRecord } from '../services/workspaces/record.js';
 import { scratchDatabase } from './scratch-db.js';
 import { runIfMain } from './cli.js';
+import { adminGql, BENCH_ADMIN_TOKEN } from './admin-gql.js';
 
-const ADMIN = 'bench-admin-token-0123456789abcdef';
 const DOCKER_HOST = process.env.DOCKER_HOST;
 const QUIET_S = '3600';
 
@@ -100,7 +100,7 @@ export async function run(argv: string[]): Promise<void> {
       PORT: '0',
       DATABASE_URL: db.url,
       DATA_DIR: dataDir,
-      ADMIN_TOKEN: ADMIN,
+      ADMIN_TOKEN: BENCH_ADMIN_TOKEN,
       SECRETS_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
       CONTAINER_RUNTIME: 'docker',
       DOCKER_NETWORK: 'host',
@@ -115,16 +115,7 @@ export async function run(argv: string[]): Promise<void> {
     throw err;
   });
 
-  const gql = async <T>(query: string, variables: Record<string, unknown> = {}): Promise<T> => {
-    const res = await fetch(`${server.url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN}` },
-      body: JSON.stringify({ query, variables }),
-    });
-    const body = (await res.json()) as { data: T; errors?: unknown[] };
-    if (body.errors) throw new Error(`GraphQL error: ${JSON.stringify(body.errors)}`);
-    return body.data;
-  };
+  const gql = <T>(query: string, variables: Record<string, unknown> = {}) => adminGql<T>(server.url, query, variables);
   const onlineEventAt = async (id: string, afterId: string): Promise<{ id: string; at: number } | null> => {
     const rows = await server.db.prisma.$queryRaw<{ id: string; at: number }[]>`
       /* benchOnlineEvent */
