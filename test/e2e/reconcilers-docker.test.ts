@@ -41,18 +41,8 @@ describe.skipIf(!dockerAvailable && !process.env.CI)('reconcilers on a real Dock
     (await s.gql(`query($id: ID!) { workspace(id: $id) { status } }`, { id })).data.workspace.status as string;
   const reach = (s: TestServer, id: string, want: string, ms = 60_000) =>
     eventually(async () => ((await status(s, id)) === want ? true : undefined), ms, `${id} to be ${want}`);
-  const containerExists = (name: string) =>
-    dockerd.api
-      .getContainer(name)
-      .inspect()
-      .then(() => true)
-      .catch(() => false);
-  const volumeExists = (name: string) =>
-    dockerd.api
-      .getVolume(name)
-      .inspect()
-      .then(() => true)
-      .catch(() => false);
+  const containerExists = (name: string) => dockerd.containerExists(name);
+  const volumeExists = (name: string) => dockerd.volumeExists(name);
   const containersOf = (id: string) => dockerd.api.listContainers({ all: true, filters: { label: [`${LABEL_WORKSPACE_ID}=${id}`] } });
 
   /** A container made behind the server's back, sleeping, with its config volume. */

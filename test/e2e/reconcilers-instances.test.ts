@@ -92,12 +92,7 @@ describe.skipIf(!dockerAvailable && !process.env.CI)('two server instances on on
     await c.start();
     return containerNameFor(ghost);
   }
-  const gone = (name: string) =>
-    dockerd.api
-      .getContainer(name)
-      .inspect()
-      .then(() => undefined)
-      .catch(() => true);
+  const gone = async (name: string) => ((await dockerd.containerExists(name)) ? undefined : true);
   async function silentWorkspace(): Promise<string> {
     const { rows } = await sql.query<{ id: string }>(
       `INSERT INTO workspaces (name, status, runtime, last_heartbeat_at, status_changed_at)

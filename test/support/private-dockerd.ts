@@ -17,8 +17,13 @@ export interface PrivateDockerd {
   restart(): Promise<void>;
   /** Removes every container and volume of this daemon. */
   wipe(): Promise<void>;
+  containerExists(name: string): Promise<boolean>;
+  volumeExists(name: string): Promise<boolean>;
   dispose(): Promise<void>;
 }
+
+/** Whether an inspect found its object (any error counts as not found: these are test checks). */
+const answers = (inspect: Promise<unknown>): Promise<boolean> => inspect.then(() => true, () => false);
 
 function dockerdPath(): string {
   for (const p of ['/usr/sbin/dockerd', '/usr/bin/dockerd']) {
@@ -91,6 +96,8 @@ export async function startPrivateDockerd(image: string, sourceDockerHost: strin
       if (!(await up(60_000))) throw new Error('the private dockerd did not come back');
     },
     wipe,
+    containerExists: (name) => answers(api.getContainer(name).inspect()),
+    volumeExists: (name) => answers(api.getVolume(name).inspect()),
     async dispose() {
       await wipe().catch(() => {});
       await down();
