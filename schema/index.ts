@@ -24,6 +24,7 @@ import '../resolvers/org-token.js';
 import '../resolvers/secret.js';
 import './status-change.js';
 import '../resolvers/subscription.js';
+import '../resolvers/activity.js';
 import './container.js';
 import './lifecycle.js';
 import '../resolvers/lifecycle.js';

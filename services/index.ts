@@ -1,5 +1,6 @@
 // Builds every service once, in dependency order. The composition root (server.ts) calls this; tests
 // call it through startServer().
+import { createActivityHub, type ActivityHub } from './activity/hub.js';
 import type { Authenticator } from './auth/viewer.js';
 import { createAuthenticator } from './auth/viewer.js';
 import type { ServiceDeps } from './deps.js';
@@ -20,6 +21,8 @@ export interface Services {
   events: EventService;
   /** Live subscriptions over the event log (one fan-out per process). */
   subscriptions: SubscriptionService;
+  /** workspaceActivity: throttled, live-only pushes after heartbeats (no event rows). */
+  activity: ActivityHub;
   tokens: TokenService;
   orgTokens: OrgTokenService;
   secrets: SecretService;
@@ -41,8 +44,15 @@ export function createServices(deps: ServiceDeps, adminTokenHashes: () => readon
   const secrets = createSecretService(deps);
   const lifecycle = createLifecycleService({ ...deps, tokens, secrets });
   const workspaces = createWorkspaceService({ ...deps, tokens, secrets, lifecycle });
-  const registry = createRegistryService({ ...deps, tokens });
+  const activity = createActivityHub({
+    db: deps.db,
+    log: deps.log,
+    instanceId: deps.instanceId,
+    intervalMs: deps.config.activityPushIntervalMs,
+    bindToToken: (viewer, target) => subscriptions.bindToToken(viewer, target),
+  });
+  const registry = createRegistryService({ ...deps, tokens, activity });
   const reconcilers = createReconcilers({ ...deps, lifecycle, events });
   const nodes = createNodeService({ workspaces, tokens, orgTokens });
-  return { deps, auth, events, subscriptions, tokens, orgTokens, secrets, lifecycle, workspaces, registry, reconcilers, nodes };
+  return { deps, auth, events, subscriptions, activity, tokens, orgTokens, secrets, lifecycle, workspaces, registry, reconcilers, nodes };
 }
