@@ -25,6 +25,8 @@ import '../resolvers/secret.js';
 import './status-change.js';
 import '../resolvers/subscription.js';
 import '../resolvers/activity.js';
+import './log-line.js';
+import '../resolvers/logs.js';
 import './container.js';
 import './lifecycle.js';
 import '../resolvers/lifecycle.js';

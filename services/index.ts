@@ -7,6 +7,7 @@ import type { ServiceDeps } from './deps.js';
 import { createEventService, type EventService } from './events/service.js';
 import { createSubscriptionService, type SubscriptionService } from './events/subscriptions.js';
 import { createLifecycleService, type LifecycleService } from './lifecycle/service.js';
+import { createLogFollowService, type LogFollowService } from './logs/follow.js';
 import { createNodeService, type NodeService } from './nodes/service.js';
 import { createOrgTokenService, type OrgTokenService } from './org-tokens/service.js';
 import { createReconcilers, type Reconcilers } from './reconcilers/index.js';
@@ -31,6 +32,8 @@ export interface Services {
   registry: RegistryService;
   /** Relay node lookups, visibility included. */
   nodes: NodeService;
+  /** workspaceLogs: following a container's output. */
+  logs: LogFollowService;
   /** The background loops (started by server.ts after listen) and their `subsystems` view. */
   reconcilers: Reconcilers;
 }
@@ -54,5 +57,6 @@ export function createServices(deps: ServiceDeps, adminTokenHashes: () => readon
   const registry = createRegistryService({ ...deps, tokens, activity });
   const reconcilers = createReconcilers({ ...deps, lifecycle, events });
   const nodes = createNodeService({ workspaces, tokens, orgTokens });
-  return { deps, auth, events, subscriptions, activity, tokens, orgTokens, secrets, lifecycle, workspaces, registry, reconcilers, nodes };
+  const logs = createLogFollowService({ runtime: deps.runtime, log: deps.log, getWorkspace: (id) => workspaces.get(id) });
+  return { deps, auth, events, subscriptions, activity, tokens, orgTokens, secrets, lifecycle, workspaces, registry, reconcilers, nodes, logs };
 }
