@@ -98,20 +98,26 @@ async function load(job: LoadJob): Promise<LoadResult & { cpuUsPerRequest: numbe
  * read: the database's share of a request's cost, which the two sides split very differently. */
 async function postgresCpuUs(): Promise<Map<string, number> | null> {
   try {
-    const tick = 1e6 / 100; // USER_HZ is 100 on Linux
     const byPid = new Map<string, number>();
     for (const pid of await readdir('/proc')) {
       if (!/^[0-9]+$/.test(pid)) continue;
-      const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-      const m = /^\d+ \((postgres)\) (.*)$/s.exec(stat);
-      if (!m) continue;
-      const f = m[2]!.split(' ');
-      byPid.set(pid, (Number(f[11]) + Number(f[12])) * tick); // utime, stime (fields 14 and 15)
+      const us = await processCpuUs(pid, 'postgres');
+      if (us !== null) byPid.set(pid, us);
     }
     return byPid;
   } catch {
     return null;
   }
+}
+
+/** CPU time (user + system) a process has used so far, from /proc; null when it is gone or named otherwise. */
+async function processCpuUs(pid: string | number, name?: string): Promise<number | null> {
+  const tick = 1e6 / 100; // USER_HZ is 100 on Linux
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  const m = /^\d+ \((.*)\) (.*)$/s.exec(stat);
+  if (!m || (name !== undefined && m[1] !== name)) return null;
+  const f = m[2]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) * tick; // utime, stime (fields 14 and 15)
 }
 
 /** CPU the postgres processes used between two readings: processes that exited meanwhile (idle pool
@@ -317,6 +323,13 @@ async function benchActivity({ o, server, agents }: Context, watch: 'one workspa
   const watched = agents.slice(0, requests.length).map((a) => ({ w: a.id }));
   const clients = Clients.start(2);
   const delivered: number[] = [];
+  /** CPU the subscriber processes used, in CPUs (1 = one core busy), while a run was measured. */
+  const subscriberCpus: number[] = [];
+  const subscribersCpuUs = async () => {
+    let us = 0;
+    for (const c of clients.children) us += (await processCpuUs(c.pid!)) ?? 0;
+    return us;
+  };
   const wsUrl = `${server.url.replace(/^http/, 'ws')}/graphql`;
   try {
     const withSubscribers = async (): Promise<Measured> => {
@@ -324,7 +337,10 @@ async function benchActivity({ o, server, agents }: Context, watch: 'one workspa
       const sockets = connected.reduce((n, c) => n + c.sockets, 0);
       if (sockets !== o.subscribers) throw new Error(`only ${sockets} of ${o.subscribers} subscribers connected`);
       while (server.services.activity.subscriberCount() < o.subscribers) await new Promise((r) => setTimeout(r, 20));
+      const cpuBefore = await subscribersCpuUs();
+      const started = Date.now();
       const measured = await load(job(o, server.url, requests, true));
+      subscriberCpus.push(((await subscribersCpuUs()) - cpuBefore) / ((Date.now() - started) * 1000));
       const counts = (await clients.all(() => ({ cmd: 'count' }))) as Array<Extract<ClientReply, { kind: 'count' }>>;
       delivered.push(counts.reduce((n, c) => n + c.nexts, 0) / (o.durationS + o.warmupS));
       await clients.close();
@@ -340,7 +356,9 @@ async function benchActivity({ o, server, agents }: Context, watch: 'one workspa
       [`${o.subscribers} subscribers`, 'no subscriber'],
     );
     const perSecond = delivered.reduce((a, b) => a + b, 0) / delivered.length;
+    const cpus = subscriberCpus.reduce((a, b) => a + b, 0) / subscriberCpus.length;
     console.log(`  pushed     ${perSecond.toFixed(0)} workspaceActivity messages/s to the subscribers on average while measured`);
+    console.log(`  receiving  took the subscriber processes ${(cpus * 100).toFixed(0)}% of one CPU (of ${os.cpus().length}, shared with the server)`);
   } finally {
     clients.kill();
   }

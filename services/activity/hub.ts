@@ -6,11 +6,10 @@
 // How it travels: the instance that committed the heartbeat marks the workspace here at once and, on
 // a PostgreSQL server, adds it to the next coalesced pg_notify (one notification for every workspace
 // changed in the last FLUSH_MS, ids only, tagged with the sender so it ignores its own echo). Embedded
-// PGlite has one process and no LISTEN/NOTIFY, so marking is all. Each instance then throttles per
-// workspace itself: a workspace is delivered when marked, unless it was delivered less than one
-// interval ago, in which case it waits for the interval's end; what is delivered is the row read at
-// delivery time, so it is always the newest committed state. Nothing is read, and nothing is kept,
-// while an instance has no activity subscriber.
+// PGlite has one process and no LISTEN/NOTIFY, so marking is all. Each instance then paces each
+// workspace itself (throttle.ts): at most one send per interval, of the row read at send time, so always
+// the newest committed state. Nothing is read, and nothing is kept, while an instance has no activity
+// subscriber.
 import type { Viewer } from '../auth/viewer.js';
 import type { Database } from '../db/client.js';
 import type { Logger } from '../log.js';
@@ -18,6 +17,7 @@ import type { TokenBound } from '../events/subscriptions.js';
 import { readWorkspacesByIds } from '../workspaces/queries.js';
 import { isUuid, type WorkspaceRecord } from '../workspaces/record.js';
 import { ActivitySubscriber, type ActivityDelivery, type ActivityFilter } from './subscriber.js';
+import { SendThrottle } from './throttle.js';
 
 export type { ActivityDelivery };
 
@@ -51,40 +51,13 @@ export interface ActivityHub {
 export function createActivityHub(opts: ActivityHubOptions): ActivityHub {
   const { db, log, intervalMs } = opts;
   const notify = !db.embedded;
-  const tick = Math.max(1, Math.min(25, intervalMs));
   const subscribers = new Set<ActivitySubscriber>();
-  /** Workspaces to deliver, and when (ms). */
-  const pending = new Map<string, number>();
-  /** When each workspace was last delivered; entries older than one interval are pruned. */
-  const lastDelivered = new Map<string, number>();
   const outgoing = new Set<string>();
-  let deliverTimer: NodeJS.Timeout | undefined;
   let flushTimer: NodeJS.Timeout | undefined;
   let stopped = false;
   let sequence = 0;
 
-  function mark(workspaceId: string): void {
-    if (subscribers.size === 0 || pending.has(workspaceId)) return;
-    const last = lastDelivered.get(workspaceId);
-    pending.set(workspaceId, last === undefined ? 0 : last + intervalMs);
-    deliverTimer ??= setTimeout(deliverDue, 0);
-  }
-
-  function deliverDue(): void {
-    deliverTimer = undefined;
-    if (stopped) return;
-    const now = Date.now();
-    const due: string[] = [];
-    for (const [id, at] of pending) if (at <= now) due.push(id);
-    for (const id of due) {
-      pending.delete(id);
-      lastDelivered.set(id, now);
-    }
-    for (const [id, at] of lastDelivered) if (at + intervalMs <= now && !pending.has(id)) lastDelivered.delete(id);
-    if (pending.size > 0) deliverTimer = setTimeout(deliverDue, tick);
-    if (due.length > 0) void deliver(due);
-  }
-
+  /** Reads these workspaces now and hands each to the subscribers that may see it. */
   async function deliver(ids: string[]): Promise<void> {
     for (let i = 0; i < ids.length; i += READ_CHUNK) {
       let rows: (WorkspaceRecord | null)[];
@@ -104,6 +77,10 @@ export function createActivityHub(opts: ActivityHubOptions): ActivityHub {
       }
     }
   }
+  const throttle = new SendThrottle({ intervalMs, send: deliver });
+  const mark = (workspaceId: string) => {
+    if (subscribers.size > 0) throttle.mark(workspaceId);
+  };
 
   function flush(): void {
     flushTimer = undefined;
@@ -156,7 +133,7 @@ export function createActivityHub(opts: ActivityHubOptions): ActivityHub {
 
     stop() {
       stopped = true;
-      clearTimeout(deliverTimer);
+      throttle.stop();
       clearTimeout(flushTimer);
       for (const s of [...subscribers]) void s.return();
     },
