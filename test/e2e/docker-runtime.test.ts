@@ -249,7 +249,8 @@ describe.skipIf(!docker && !process.env.CI)('docker runtime (real daemon)', () =
   });
 
   it('follows logs: the tail, then new lines of stdout and stderr with timestamps, ending when the container stops', async () => {
-    const script = 'echo before-1; echo before-2; echo before-3; sleep 1; echo after-out; echo after-err >&2; sleep 1';
+    // stdout and stderr reach the daemon through separate pipes: only lines apart in time keep their order.
+    const script = 'echo before-1; echo before-2; echo before-3; sleep 1; echo after-out; sleep 0.3; echo after-err >&2; sleep 1';
     const { id } = await rt.create(spec('follow', { entrypoint: ['/bin/sh', '-c', script] }));
     await rt.start(id);
     await waitFor('the first lines', async () => ((await rt.logs(id, 10)) ?? '').includes('before-3'));
