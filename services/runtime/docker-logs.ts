@@ -86,6 +86,13 @@ class Frames {
   }
 }
 
+type LogBody = NodeJS.ReadableStream & { destroy(err?: Error): void };
+
+/** The options of a followed, timestamped log request of the Engine API (containers and services alike). */
+export function followOptions(tail: number) {
+  return { follow: true as const, stdout: true, stderr: true, timestamps: true, tail: Math.max(0, Math.floor(tail)) };
+}
+
 export async function followContainerLogs(
   docker: Docker,
   idOrName: string,
@@ -93,15 +100,17 @@ export async function followContainerLogs(
   onLine: (line: LogLine) => void,
   onEnd: (err?: Error) => void,
 ): Promise<LogFollower | null> {
-  let body: NodeJS.ReadableStream & { destroy(err?: Error): void };
+  return followLogBody(async () => (await docker.getContainer(idOrName).logs(followOptions(tail))) as unknown as LogBody, onLine, onEnd);
+}
+
+/**
+ * Reads a followed log body of the Engine API (GET /containers/:id/logs or /services/:id/logs with
+ * followOptions): `open` answers the body, and a 404 from it means there is nothing to follow (null).
+ */
+export async function followLogBody(open: () => Promise<LogBody>, onLine: (line: LogLine) => void, onEnd: (err?: Error) => void): Promise<LogFollower | null> {
+  let body: LogBody;
   try {
-    body = (await docker.getContainer(idOrName).logs({
-      follow: true,
-      stdout: true,
-      stderr: true,
-      timestamps: true,
-      tail: Math.max(0, Math.floor(tail)),
-    })) as unknown as typeof body;
+    body = await open();
   } catch (err) {
     if (statusOf(err) === 404) return null;
     throw err;
