@@ -1,18 +1,12 @@
 // RATE_LIMIT_PER_MIN per client IP over GraphQL and REST, in fixed one-minute windows; probes are not
 // limited. One server; each test speaks from its own loopback address (127.0.0.x), which is its own
 // client IP, so the tests do not share a window.
-import http from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { heartbeatBody } from '../support/registry-fixtures.js';
+import { requestFrom, type Reply } from '../support/http-from.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const UNKNOWN = '00000000-0000-4000-8000-0000000000dd';
-
-interface Reply {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
 
 describe('rate limit (RATE_LIMIT_PER_MIN=5)', () => {
   let s: TestServer;
@@ -25,24 +19,8 @@ describe('rate limit (RATE_LIMIT_PER_MIN=5)', () => {
 
   function from(localAddress: string, path: string, opts: { body?: unknown; headers?: Record<string, string> } = {}): Promise<Reply> {
     const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
-    return new Promise((resolve, reject) => {
-      const req = http.request(
-        `${s.url}${path}`,
-        {
-          method: body === undefined ? 'GET' : 'POST',
-          localAddress,
-          headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...opts.headers },
-        },
-        (res) => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (c: string) => (text += c));
-          res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: text }));
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
+    const headers = { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...opts.headers };
+    return requestFrom(s.url, localAddress, body === undefined ? 'GET' : 'POST', path, headers, body);
   }
   // Windows are aligned to the minute: a test that straddles a boundary would start a fresh window.
   beforeEach(async () => {
@@ -65,13 +43,22 @@ describe('rate limit (RATE_LIMIT_PER_MIN=5)', () => {
     expect(retryAfter).toBeLessThanOrEqual(60);
   });
 
-  it('counts GraphQL and REST together and answers GraphQL over the limit with 429', async () => {
+  it('counts GraphQL and REST together and answers GraphQL over the limit with a GraphQL 429 carrying retryAfter', async () => {
     for (let i = 0; i < 3; i++) expect((await graphql('127.0.0.12')).status).toBe(200);
     for (let i = 0; i < 2; i++) expect((await from('127.0.0.12', `/workspaces/${UNKNOWN}/state`)).status).toBe(404);
     const r = await graphql('127.0.0.12');
     expect(r.status).toBe(429);
     expect(r.headers['retry-after']).toMatch(/^\d+$/);
-    expect(JSON.parse(r.body)).toEqual({ error: 'rate limit exceeded' });
+    const retryAfter = Number(r.headers['retry-after']);
+    expect(JSON.parse(r.body)).toEqual({ errors: [{ message: 'rate limit exceeded', extensions: { code: 'RATE_LIMITED', retryAfter } }] });
+  });
+
+  it('does not limit CORS preflights, nor count them', async () => {
+    for (let i = 0; i < 10; i++) {
+      const r = await requestFrom(s.url, '127.0.0.17', 'OPTIONS', '/graphql', { origin: 'http://x.example', 'access-control-request-method': 'POST' });
+      expect(r.status).toBe(204);
+    }
+    expect((await graphql('127.0.0.17')).status).toBe(200);
   });
 
   it('limits each client IP separately', async () => {
