@@ -86,7 +86,7 @@ class Frames {
   }
 }
 
-type LogBody = NodeJS.ReadableStream & { destroy(err?: Error): void };
+export type LogBody = NodeJS.ReadableStream & { destroy(err?: Error): void };
 
 /** The options of a followed, timestamped log request of the Engine API (containers and services alike). */
 export function followOptions(tail: number) {

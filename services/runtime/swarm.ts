@@ -33,6 +33,7 @@ import type Docker from 'dockerode';
 import { STREAM_SYSTEM_ERROR, asBuffer, splitLogFrames } from './docker-archive.js';
 import { API_TIMEOUT_MS, dockerClient, errorMessage, isConnectionError, parseDockerHost, statusOf } from './docker-connection.js';
 import type { RuntimeLog } from './docker.js';
+import { followLogBody, followOptions, type LogBody } from './docker-logs.js';
 import { openTaskDeathStream } from './swarm-events.js';
 import { containerInfoOf, currentTask, nodeMap, taskHealth, tasksByService, type SwarmService, type SwarmTask, type TaskHealth } from './swarm-model.js';
 import { largestAllowedNode, parseConstraint, type Capacity, type SwarmNode } from './swarm-placement.js';
@@ -73,6 +74,8 @@ type State = 'unknown' | 'manager' | 'not-manager' | 'unreachable';
 export function createSwarmRuntime(opts: SwarmRuntimeOptions = {}): SwarmRuntime {
   const log = opts.log ?? silentLog;
   const api = dockerClient(parseDockerHost(opts.dockerHost), API_TIMEOUT_MS);
+  // Followed logs stay open as long as the task writes: no per-call timeout on that client.
+  const streamApi = dockerClient(parseDockerHost(opts.dockerHost), undefined);
   const constraintExprs = [...(opts.placement ?? [])];
   const constraints = constraintExprs.map(parseConstraint);
   const managedFilter = [`${LABEL_MANAGED}=true`, ...(opts.deploymentId ? [`${LABEL_DEPLOYMENT}=${opts.deploymentId}`] : [])];
@@ -262,6 +265,11 @@ export function createSwarmRuntime(opts: SwarmRuntimeOptions = {}): SwarmRuntime
         if (failure && text === '') throw new Error(`swarm logs: ${failure.data.toString('utf8').trim()}`);
         return text;
       }),
+
+    followLogs: (idOrName, tail, onLine, onEnd) =>
+      withService('followLogs', idOrName, () => null, (s) =>
+        followLogBody(async () => (await streamApi.getService(s.ID).logs(followOptions(tail))) as unknown as LogBody, onLine, onEnd),
+      ),
 
     async imageExists(image) {
       // An image is per node; this answers for the manager (placement decides where it must be).
