@@ -27,5 +27,7 @@ import './lifecycle.js';
 import '../resolvers/lifecycle.js';
 import './subsystem.js';
 import '../resolvers/subsystems.js';
+import './platform.js';
+import '../resolvers/platform.js';
 
 export const schema = builder.toSchema({ sortSchema: false });

@@ -7,6 +7,7 @@ import { createEventService, type EventService } from './events/service.js';
 import { createSubscriptionService, type SubscriptionService } from './events/subscriptions.js';
 import { createLifecycleService, type LifecycleService } from './lifecycle/service.js';
 import { createOrgTokenService, type OrgTokenService } from './org-tokens/service.js';
+import { createPlatformService, type PlatformService } from './platform/service.js';
 import { createReconcilers, type Reconcilers } from './reconcilers/index.js';
 import { createRegistryService, type RegistryService } from './registry/service.js';
 import { createSecretService, type SecretService } from './secrets/service.js';
@@ -27,6 +28,8 @@ export interface Services {
   registry: RegistryService;
   /** The background loops (started by server.ts after listen) and their `subsystems` view. */
   reconcilers: Reconcilers;
+  /** Query.platform. */
+  platform: PlatformService;
 }
 
 export function createServices(deps: ServiceDeps, adminTokenHashes: () => readonly string[]): Services {
@@ -40,5 +43,6 @@ export function createServices(deps: ServiceDeps, adminTokenHashes: () => readon
   const workspaces = createWorkspaceService({ ...deps, tokens, secrets, lifecycle });
   const registry = createRegistryService({ ...deps, tokens });
   const reconcilers = createReconcilers({ ...deps, lifecycle, events });
-  return { deps, auth, events, subscriptions, tokens, orgTokens, secrets, lifecycle, workspaces, registry, reconcilers };
+  const platform = createPlatformService(deps);
+  return { deps, auth, events, subscriptions, tokens, orgTokens, secrets, lifecycle, workspaces, registry, reconcilers, platform };
 }

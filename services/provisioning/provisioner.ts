@@ -34,6 +34,7 @@ export interface ProvisionerDeps {
   tokens: TokenService;
   secrets: SecretService;
   instanceId: string;
+  deploymentId: string;
   platformUrl: () => string;
   /** True once the server is shutting down: the work is left claimed for the next start. */
   stopping: () => boolean;
@@ -98,7 +99,14 @@ export async function provision(deps: ProvisionerDeps, req: ProvisionRequest): P
     const reset = req.resetConfig || (req.takeOver === true && (await resetConfigRequested(db, t)));
     if (reset) await runtime.removeVolume(configVolumeFor(t.workspaceId));
 
-    const spec = containerSpecFor({ workspace, generation: t.generation, secrets, config: deps.config, platformUrl: deps.platformUrl() });
+    const spec = containerSpecFor({
+      workspace,
+      generation: t.generation,
+      secrets,
+      config: deps.config,
+      platformUrl: deps.platformUrl(),
+      deploymentId: deps.deploymentId,
+    });
     containerId = await createContainer(runtime, spec, t.workspaceId, t.generation);
     const issued = await tokenP;
     if (!issued) throw new Lost();

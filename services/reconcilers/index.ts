@@ -46,6 +46,7 @@ export function createReconcilers(deps: ReconcilerDeps): Reconcilers {
     log: rlog,
     staleTokenGraceS: config.staleTokenGraceS,
     intervalMs: config.orphanSweepIntervalS * 1000,
+    deploymentId: deps.deploymentId,
   });
   const health = createHealthLoop({ db, runtime, lifecycle: deps.lifecycle, log: rlog, intervalMs: config.healthSweepIntervalS * 1000 });
   const loops: ReconcileLoop[] = [

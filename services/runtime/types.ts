@@ -4,6 +4,8 @@
 export const LABEL_MANAGED = 'molecule.platform.managed';
 export const LABEL_WORKSPACE_ID = 'molecule.workspace.id';
 export const LABEL_GENERATION = 'molecule.workspace.generation';
+/** The deployment (one per database) that created the resource; sweepers never touch another's. */
+export const LABEL_DEPLOYMENT = 'molecule.platform.deployment';
 
 /** Thrown when no container runtime answers (no daemon, socket missing, connection refused). */
 export class RuntimeUnavailable extends Error {

@@ -3,7 +3,7 @@
 // container of the newest generation survives), and failures that become FAILED with a generic reason.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createFakeRuntime, type FakeRuntime } from '../../services/runtime/fake.js';
-import { ContainerNameConflict, LABEL_GENERATION, LABEL_MANAGED, LABEL_WORKSPACE_ID, configVolumeFor, containerNameFor } from '../../services/runtime/types.js';
+import { ContainerNameConflict, LABEL_DEPLOYMENT, LABEL_GENERATION, LABEL_MANAGED, LABEL_WORKSPACE_ID, configVolumeFor, containerNameFor } from '../../services/runtime/types.js';
 import { RESTART, createWorkspace, eventsOf, lastEventId, liveTokenCount, row, viewerKind } from '../support/lifecycle-fixtures.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
@@ -32,8 +32,10 @@ describe('provisioning on the fake runtime', () => {
     expect(c).toBeDefined();
     expect(c!.name).toBe(`ws-${id.slice(0, 12)}`);
     expect(c!.running).toBe(true);
-    expect(c!.spec.labels).toEqual({ [LABEL_MANAGED]: 'true', [LABEL_WORKSPACE_ID]: id, [LABEL_GENERATION]: '1' });
-    expect(fake.volumes.get(configVolumeFor(id))?.labels).toEqual({ [LABEL_MANAGED]: 'true', [LABEL_WORKSPACE_ID]: id });
+    const deployment = (await s.gql('{ platform { deploymentId } }')).data.platform.deploymentId;
+    expect(deployment).toBe(s.services.deps.deploymentId);
+    expect(c!.spec.labels).toEqual({ [LABEL_MANAGED]: 'true', [LABEL_DEPLOYMENT]: deployment, [LABEL_WORKSPACE_ID]: id, [LABEL_GENERATION]: '1' });
+    expect(fake.volumes.get(configVolumeFor(id))?.labels).toEqual({ [LABEL_MANAGED]: 'true', [LABEL_DEPLOYMENT]: deployment, [LABEL_WORKSPACE_ID]: id });
     expect(c!.spec.env).toEqual({
       OPENAI_API_KEY: 'sk-test',
       WORKSPACE_ID: id,
