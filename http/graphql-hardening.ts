@@ -8,6 +8,7 @@ import type { Plugin } from 'graphql-yoga';
 import type { Config } from '../config.js';
 import { BadUserInputError } from '../services/errors.js';
 import type { Logger } from '../services/log.js';
+import { isOutageError, serviceUnavailableError } from './outage.js';
 
 export const DOCUMENT_LIMITS = { maxDepth: 15, maxAliases: 50, maxTokens: 5000 } as const;
 
@@ -53,11 +54,16 @@ export function corsOptions(config: Pick<Config, 'corsOrigins'>) {
 
 /**
  * Coded errors (auth, RATE_LIMITED, typed pagination errors) and GraphQL's own request, parse and
- * validation errors pass through. Malformed pagination arguments become BAD_USER_INPUT. Anything
+ * validation errors pass through; database unavailability becomes SERVICE_UNAVAILABLE (outage.ts). Malformed pagination arguments become BAD_USER_INPUT. Anything
  * else is a bug or an outage: the client sees "Unexpected error." and the log gets the cause.
  */
 export function createMaskError(log: Logger) {
   return (error: unknown, message: string): Error => {
+    if (isOutageError(error)) {
+      if (error instanceof GraphQLError && !error.originalError) return error; // already the outage answer
+      log.warn({ err: error instanceof GraphQLError ? error.originalError : error }, 'database unavailable during a GraphQL request');
+      return serviceUnavailableError();
+    }
     if (error instanceof GraphQLError) {
       const original = error.originalError;
       if (original instanceof BadUserInputError) {
