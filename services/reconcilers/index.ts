@@ -20,7 +20,7 @@ import { createSupervisor } from './supervisor.js';
 export type { SubsystemStatus };
 
 export interface ReconcilerDeps extends ServiceDeps {
-  lifecycle: Pick<LifecycleService, 'autoRestart' | 'hibernate'>;
+  lifecycle: Pick<LifecycleService, 'autoRestart' | 'hibernate' | 'reprovisionAfterRuntimeOutage'>;
   events: Pick<EventService, 'deleteExpired'>;
 }
 
@@ -59,6 +59,7 @@ export function createReconcilers(deps: ReconcilerDeps): Reconcilers {
       log: rlog,
       timeoutS: config.provisionTimeoutS,
       intervalMs: config.provisionTimeoutSweepIntervalS * 1000,
+      instanceId: deps.instanceId,
     }),
     createHibernationLoop({ db, lifecycle: deps.lifecycle, log: rlog, intervalMs: config.hibernationSweepIntervalS * 1000 }),
     createRetentionLoop(deps.events, config.eventRetentionDays),
