@@ -15,6 +15,7 @@ import { statusOf } from '../runtime/docker-connection.js';
 import { RuntimeUnavailable, configVolumeFor, type ContainerRuntime } from '../runtime/types.js';
 import type { SecretService } from '../secrets/service.js';
 import type { TokenService } from '../tokens/service.js';
+import type { WorkspaceRecord } from '../workspaces/record.js';
 import { CONFIG_DIR, TOKEN_FILE, TOKEN_FILE_MODE, containerSpecFor } from './container-spec.js';
 import { ForeignContainerInTheWay, NewerGenerationPresent, clearNameFor, createContainer } from './container-slot.js';
 import {
@@ -54,6 +55,8 @@ export interface ProvisionRequest {
   claim?: ClaimMode;
   /** Transient failures so far (the queue's retries). */
   attempt?: number;
+  /** The row as the queue's claim returned it (the queue claims before waiting for a slot). */
+  claimed?: WorkspaceRecord;
 }
 
 /** `retry`: a transient failure; the claim is kept and the queue runs it again after a backoff. */
@@ -80,10 +83,10 @@ export async function provision(deps: ProvisionerDeps, req: ProvisionRequest): P
   const resuming = mode.kind !== 'fresh';
   // A fresh provisioning starts removing the older generation's container even before its claim:
   // discarding an older generation is right whoever provisions this one, and it is the slowest step.
-  const early = !resuming && runtime.available() ? handled(clearNameFor(runtime, t.workspaceId, t.generation, { onlyOlder: true })) : null;
-  let workspace;
+  const early = !req.claimed && !resuming && runtime.available() ? handled(clearNameFor(runtime, t.workspaceId, t.generation, { onlyOlder: true })) : null;
+  let workspace = req.claimed ?? null;
   try {
-    workspace = await claimProvisioning(db, t, mode);
+    workspace ??= await claimProvisioning(db, t, mode);
   } catch (err) {
     await early?.catch(() => {});
     if (isDatabaseUnavailable(err)) return 'retry';

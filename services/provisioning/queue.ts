@@ -4,7 +4,9 @@
 // renewed every few seconds, so another instance can tell live work from a dead instance's; a transient
 // failure is retried with backoff under the same guard; and the takeover loop (takeover.ts) picks up
 // work whose claim went stale. Shutdown waits briefly and leaves the rest claimed for a takeover.
-import { renewClaims } from './guard.js';
+import { isDatabaseUnavailable } from '../db/unavailable.js';
+import type { WorkspaceRecord } from '../workspaces/record.js';
+import { claimProvisioning, renewClaims } from './guard.js';
 import { provision, type ProvisionOutcome, type ProvisionRequest, type ProvisionerDeps } from './provisioner.js';
 import { createTakeoverLoop } from './takeover.js';
 
@@ -13,7 +15,8 @@ const STOP_GRACE_MS = 5_000;
 /** Well inside STALE_CLAIM_S, so a loaded instance is not mistaken for a dead one. */
 export const RENEW_INTERVAL_MS = 3_000;
 const RETRY_BASE_MS = 1_000;
-const RETRY_MAX_MS = 30_000;
+// Capped low: once the fault is over, no workspace should wait long for its next attempt.
+const RETRY_MAX_MS = 10_000;
 
 export interface ProvisioningQueue {
   schedule(req: ProvisionRequest): void;
@@ -89,9 +92,22 @@ export function createProvisioningQueue(deps: QueueDeps): ProvisioningQueue {
     if (stopping) return;
     enter(req.workspaceId);
     const work = (async () => {
+      // Claimed before waiting for a slot: queued work is then visibly this live instance's (its claim
+      // is renewed like running work), and a dead instance's queued work is stale at once.
+      let claimed: WorkspaceRecord | null;
+      try {
+        claimed = await claimProvisioning(deps.db, { workspaceId: req.workspaceId, generation: req.generation, owner: deps.instanceId }, req.claim ?? { kind: 'fresh' });
+      } catch (err) {
+        if (!isDatabaseUnavailable(err)) throw err;
+        deps.log.warn({ err, workspaceId: req.workspaceId }, 'provisioning interrupted by a transient error; it will be retried');
+        deps.onOutcome?.(req, 'retry');
+        if (!stopping) retryLater(req);
+        return;
+      }
+      if (!claimed) return deps.onOutcome?.(req, 'not-claimed');
       await slot();
       try {
-        const outcome = stopping ? 'abandoned' : await provision(provisionerDeps, req);
+        const outcome = stopping ? 'abandoned' : await provision(provisionerDeps, { ...req, claimed });
         deps.onOutcome?.(req, outcome);
         if (outcome === 'retry' && !stopping) retryLater(req);
       } finally {
