@@ -70,7 +70,7 @@ export async function allOnline(sql: Sql, ids: readonly string[], since: number,
   return Date.now() - since;
 }
 
-async function tokenFileOf(docker: Docker, containerId: string): Promise<string> {
+export async function tokenFileOf(docker: Docker, containerId: string): Promise<string> {
   const archive = (await docker.getContainer(containerId).getArchive({ path: '/configs/.auth_token' })) as NodeJS.ReadableStream;
   const ex = extract();
   let content = '';
