@@ -5,6 +5,7 @@
 // "failed to decrypt workspace secrets". With DATABASE_POOL_MAX sized to the role (6 - listener -
 // leadership = 4), the same burst is simply queued and every request succeeds.
 import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serverBaseUrl } from '../support/database.js';
 import { dockerAvailable, ensureAgentImage, rawDocker } from '../support/docker-e2e.js';
@@ -108,7 +109,17 @@ describe.skipIf(!dockerAvailable && !process.env.CI)('a database role with a con
       'the first server to let go of its connections',
     );
     s = await startFaultServer({ ...env, DATABASE_POOL_MAX: String(LIMIT - 2) });
-    const result = await burst(s);
+    // Every list query waits on a lock for half a second, so the burst needs as many connections as
+    // the pool may open: with 20 it would open more than the role may have.
+    const locker = new pg.Client({ connectionString: new URL(`/${dbName}`, serverBaseUrl()).toString() });
+    await locker.connect();
+    await locker.query('BEGIN');
+    await locker.query('LOCK TABLE workspaces IN ACCESS EXCLUSIVE MODE');
+    const pending = burst(s);
+    await new Promise((r) => setTimeout(r, 500));
+    await locker.query('COMMIT');
+    await locker.end();
+    const result = await pending;
     console.log(`[faults] role limited to ${LIMIT} connections, pool ${LIMIT - 2}: burst of ${BURST} → ${result.ok} ok`);
     expect(result).toMatchObject({ ok: BURST, outage: 0, other: [] });
   });
