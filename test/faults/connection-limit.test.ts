@@ -11,7 +11,8 @@ import { serverBaseUrl } from '../support/database.js';
 import { dockerAvailable, ensureAgentImage, rawDocker } from '../support/docker-e2e.js';
 import { converged, deploymentIdOf, eventCursor, removeDeployment, sqlOn, until } from './support/convergence.js';
 import { startFaultServer, type FaultServer } from './support/servers.js';
-import { createWorkspaces, expectRestartHistory, isOutageAnswer, restartStorm, retryingOutages } from './support/workload.js';
+import { createWorkspaces, isOutageAnswer, restartStorm, retryingOutages } from './support/workload.js';
+import { expectRestartHistory } from './support/history.js';
 
 const LIMIT = 6;
 const BURST = 100;

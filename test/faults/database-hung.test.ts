@@ -10,8 +10,9 @@ import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { dockerAvailable, ensureAgentImage, rawDocker } from '../support/docker-e2e.js';
 import { converged, deploymentIdOf, eventCursor, removeDeployment, sqlOn } from './support/convergence.js';
 import { startFaultServer, type FaultServer } from './support/servers.js';
-import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
-import { createWorkspaces, expectRestartHistory, isOutageAnswer, restartStorm } from './support/workload.js';
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
+import { createWorkspaces, isOutageAnswer, restartStorm } from './support/workload.js';
+import { expectRestartHistory } from './support/history.js';
 
 const TIMEOUT_MS = 1_500;
 /** What "within DATABASE_TIMEOUT_MS" may take on a loaded machine: the timeout and a little. */

@@ -10,7 +10,8 @@ import { createDockerProxy, type DockerProxy } from '../support/docker-proxy.js'
 import { DOCKER_HOST, dockerAvailable, ensureAgentImage, rawDocker } from '../support/docker-e2e.js';
 import { converged, deploymentIdOf, eventCursor, historyOf, removeDeployment, sqlOn, until } from './support/convergence.js';
 import { startFaultServer, type FaultServer } from './support/servers.js';
-import { createWorkspaces, expectRestartHistory, restartStorm } from './support/workload.js';
+import { createWorkspaces, restartStorm } from './support/workload.js';
+import { expectRestartHistory } from './support/history.js';
 
 const RUNTIME_TIMEOUT_MS = 1_000;
 const HEALTH_S = 2;

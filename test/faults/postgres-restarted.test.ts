@@ -6,9 +6,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dockerAvailable, ensureAgentImage, rawDocker } from '../support/docker-e2e.js';
 import { converged, deploymentIdOf, eventCursor, removeDeployment, sqlOn } from './support/convergence.js';
-import { startPrivatePostgres, type PrivatePostgres } from './support/private-postgres.js';
+import { startPrivatePostgres, type PrivatePostgres } from '../support/private-postgres.js';
 import { startFaultServer, type FaultServer } from './support/servers.js';
-import { createWorkspaces, expectRestartHistory, restartStorm } from './support/workload.js';
+import { createWorkspaces, restartStorm } from './support/workload.js';
+import { expectRestartHistory } from './support/history.js';
 
 describe.skipIf(!dockerAvailable && !process.env.CI)('PostgreSQL restarted in the middle of a restart storm', () => {
   let pg: PrivatePostgres;

@@ -8,7 +8,8 @@ import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { dockerAvailable, ensureAgentImage, rawDocker } from '../support/docker-e2e.js';
 import { converged, deploymentIdOf, eventCursor, removeDeployment, sleep, sqlOn } from './support/convergence.js';
 import { startFaultServer, type FaultServer } from './support/servers.js';
-import { createWorkspaces, expectRestartHistory, restartStorm } from './support/workload.js';
+import { createWorkspaces, restartStorm } from './support/workload.js';
+import { expectRestartHistory } from './support/history.js';
 
 describe.skipIf(!dockerAvailable && !process.env.CI)("a provisioning's secrets read that the database does not answer", () => {
   let database: TestDatabase;

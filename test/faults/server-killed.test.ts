@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../support/database.js';
 import { DOCKER_HOST, dockerAvailable, ensureAgentImage, rawDocker, spawnServer, type ChildServer } from '../support/docker-e2e.js';
 import { assertConverged, deploymentIdOf, embeddedSql, onlineVia, removeDeployment, sqlOn, until, type Sql } from './support/convergence.js';
-import { FAULT_ENV, createWorkspaces, expectRestartHistory, freePort, restartStorm } from './support/workload.js';
+import { FAULT_ENV, createWorkspaces, freePort, restartStorm } from './support/workload.js';
+import { expectRestartHistory } from './support/history.js';
 
 const WORKSPACES = 10;
 const RESTARTS = 3;

@@ -2,8 +2,6 @@
 // restarts. Talks GraphQL over real HTTP, as a client would (retrying an outage answer, never a
 // masked error), and says exactly how many restarts were accepted.
 import net from 'node:net';
-import { expect } from 'vitest';
-import { historyOf, type Sql } from './convergence.js';
 
 export type Gql = (query: string, variables?: Record<string, unknown>) => Promise<{ status: number; data: any; errors?: any[] }>;
 
@@ -81,29 +79,4 @@ export async function restartStorm(gql: Gql, ids: readonly string[], perWorkspac
     }),
   );
   return accepted;
-}
-
-/**
- * The exact status history a workspace must show after `cursor`: derived from its restart requests,
- * each of which records the status it found. A restart from ONLINE writes PROVISIONING, one from
- * PROVISIONING writes none; a status between two restarts was written in between; and `tail` follows
- * the last restart (['ONLINE'] when the workspace simply came up again; nothing without a restart).
- */
-export async function expectRestartHistory(sql: Sql, id: string, cursor: string, restarts: number, tail: string[] = restarts > 0 ? ['ONLINE'] : []): Promise<void> {
-  const events = await historyOf(sql, id, cursor);
-  const requested = events.filter((e) => e.type === 'WORKSPACE_RESTART_REQUESTED');
-  expect(requested, `${id}: restart requests`).toHaveLength(restarts);
-  const expected: string[] = [];
-  let current = 'ONLINE';
-  for (const r of requested) {
-    const found = String(r.payload.previousStatus);
-    if (found !== current) expected.push(found);
-    if (found !== 'PROVISIONING') expected.push('PROVISIONING');
-    current = 'PROVISIONING';
-  }
-  expected.push(...tail);
-  const statuses = events.filter((e) => e.status !== null).map((e) => e.status);
-  expect(statuses, `${id}: status history`).toEqual(expected);
-  const other = events.filter((e) => !['WORKSPACE_RESTART_REQUESTED', 'TOKEN_ISSUED', 'TOKEN_REVOKED'].includes(e.type) && e.status === null);
-  expect(other, `${id}: events other than restarts, tokens and statuses`).toEqual([]);
 }
