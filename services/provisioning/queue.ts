@@ -46,7 +46,8 @@ export function createProvisioningQueue(deps: QueueDeps): ProvisioningQueue {
   const running = new Set<Promise<void>>();
   /** Workspaces this process is provisioning (or will retry): never taken over by our own loop. */
   const inFlight = new Map<string, number>();
-  const retryTimers = new Set<NodeJS.Timeout>();
+  /** Retries waiting out their backoff, and how to run each at once. */
+  const retryTimers = new Map<NodeJS.Timeout, () => void>();
   let idleWaiters: Array<() => void> = [];
   const provisionerDeps: ProvisionerDeps = { ...deps, stopping: () => stopping };
 
@@ -80,12 +81,19 @@ export function createProvisioningQueue(deps: QueueDeps): ProvisioningQueue {
   function retryLater(req: ProvisionRequest): void {
     const attempt = req.attempt ?? 0;
     enter(req.workspaceId);
-    const timer = setTimeout(() => {
+    const fire = () => {
+      clearTimeout(timer);
       retryTimers.delete(timer);
       schedule({ ...req, claim: { kind: 'retry' }, attempt: attempt + 1 });
       leave(req.workspaceId);
-    }, retryDelayMs(attempt));
-    retryTimers.add(timer);
+    };
+    const timer = setTimeout(fire, retryDelayMs(attempt));
+    retryTimers.set(timer, fire);
+  }
+
+  /** The database answers again: what waits for its backoff need not wait any longer. */
+  function retryAllNow(): void {
+    for (const fire of [...retryTimers.values()]) fire();
   }
 
   function schedule(req: ProvisionRequest): void {
@@ -124,9 +132,18 @@ export function createProvisioningQueue(deps: QueueDeps): ProvisioningQueue {
     running.add(work);
   }
 
+  let renewalsFailing = false;
   const renewer = setInterval(() => {
-    renewClaims(deps.db, deps.instanceId, [...inFlight.keys()]).catch((err: unknown) =>
-      deps.log.debug({ err }, 'could not renew provisioning claims'),
+    if (inFlight.size === 0) return;
+    renewClaims(deps.db, deps.instanceId, [...inFlight.keys()]).then(
+      () => {
+        if (renewalsFailing) retryAllNow();
+        renewalsFailing = false;
+      },
+      (err: unknown) => {
+        renewalsFailing = true;
+        deps.log.debug({ err }, 'could not renew provisioning claims');
+      },
     );
   }, RENEW_INTERVAL_MS);
   renewer.unref();
@@ -149,7 +166,7 @@ export function createProvisioningQueue(deps: QueueDeps): ProvisioningQueue {
       stopping = true;
       clearInterval(renewer);
       takeover.stop();
-      for (const t of retryTimers) clearTimeout(t);
+      for (const t of retryTimers.keys()) clearTimeout(t);
       retryTimers.clear();
       for (const w of waiting.splice(0)) w();
       settle();
