@@ -160,6 +160,13 @@ export function createHealthLoop(opts: HealthOptions): HealthLoop {
     restartTimer.unref();
   }
 
+  // The runtime is back (a probe of this instance said so): the leader reconciles now, which also
+  // provisions again what failed for want of a runtime, rather than at its next tick.
+  let leading = false;
+  runtime.onReachable?.(() => {
+    if (leading) void exclusive(reconcile).catch((err: unknown) => log.warn({ err }, 'reconcile after the runtime came back failed'));
+  });
+
   const stream = createEventStreamKeeper({
     runtime,
     log,
@@ -180,12 +187,14 @@ export function createHealthLoop(opts: HealthOptions): HealthLoop {
     drained: () => exclusive(async () => {}),
     async tick(_ctx: LoopContext) {
       if (runtime.kind === 'none') throw new TickSkipped('no container runtime configured');
+      leading = true;
       // Opened first: it retries by itself, so a daemon that comes back is watched before the next tick.
       stream.start();
       if (!(await runtime.ping())) throw new TickSkipped('container runtime unavailable');
       return exclusive(reconcile);
     },
     onLeadershipLost() {
+      leading = false;
       stream.stop();
       if (restartTimer) clearTimeout(restartTimer);
       restartTimer = null;

@@ -23,12 +23,17 @@ type State = 'unknown' | 'up' | 'down';
 export function withCircuit(inner: ContainerRuntime, opts: CircuitOptions): CircuitRuntime {
   let state: State = 'unknown';
   let probing: Promise<boolean> | null = null;
+  const reachableAgain: Array<() => void> = [];
 
   function setState(next: State, err?: unknown): void {
     if (next === state) return;
-    if (next === 'down') opts.log.warn({ err: err instanceof Error ? err.message : err }, 'container runtime unreachable; calls fail at once until a probe succeeds');
-    else if (next === 'up' && state === 'down') opts.log.info('container runtime reachable again');
+    const was = state;
     state = next;
+    if (next === 'down') opts.log.warn({ err: err instanceof Error ? err.message : err }, 'container runtime unreachable; calls fail at once until a probe succeeds');
+    if (next === 'up' && was === 'down') {
+      opts.log.info('container runtime reachable again');
+      for (const fn of reachableAgain) queueMicrotask(fn);
+    }
   }
 
   /** Runs one call with a deadline; a connection failure or no answer opens the circuit. */
@@ -101,6 +106,7 @@ export function withCircuit(inner: ContainerRuntime, opts: CircuitOptions): Circ
     // reconnects are background work that asks the runtime anyway, so they count as probes.
     events: (onEvent, onError) => guarded('events', () => inner.events(onEvent, onError), 0, (h) => h.close(), true),
     hostCpuCount: () => guarded('hostCpuCount', () => inner.hostCpuCount()),
+    onReachable: (fn) => void reachableAgain.push(fn),
     dispose: () => clearInterval(prober),
   };
 }

@@ -110,6 +110,11 @@ export interface ContainerRuntime {
    */
   events(onEvent: (e: RuntimeEvent) => void, onError: (err: Error) => void): Promise<EventStreamHandle>;
   hostCpuCount(): Promise<number>;
+  /**
+   * Optional: calls `fn` each time the runtime becomes reachable again after counting as unreachable
+   * (the health sweep then reconciles at once instead of at its next tick).
+   */
+  onReachable?(fn: () => void): void;
 }
 
 export function containerNameFor(workspaceId: string): string {
