@@ -5,11 +5,10 @@
 // and an `error` per subscribe, the agent routes 503 after their body checks, /ready 503. The restart
 // storm caught in it converges once the database answers again.
 import WebSocket from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { dockerAvailable, ensureAgentImage, rawDocker } from '../support/docker-e2e.js';
-import { converged, deploymentIdOf, eventCursor, removeDeployment, sqlOn } from './support/convergence.js';
-import { startFaultServer, type FaultServer } from './support/servers.js';
+import { describe, expect, it } from 'vitest';
+import { dockerAvailable, rawDocker } from '../support/docker-e2e.js';
+import { converged, eventCursor } from './support/convergence.js';
+import { faultFixture } from './support/fixture.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { createWorkspaces, isOutageAnswer, restartStorm } from './support/workload.js';
 import { expectRestartHistory } from './support/history.js';
@@ -52,29 +51,17 @@ function wsSubscribe(url: string, authorization: string): Promise<Array<{ type: 
 }
 
 describe.skipIf(!dockerAvailable && !process.env.CI)('a hung database', () => {
-  let database: TestDatabase;
   let proxy: TcpProxy;
-  let s: FaultServer | undefined;
-  let deploymentId: string | undefined;
-
-  beforeAll(async () => {
-    await ensureAgentImage();
-    database = await createTestDatabase();
-    const u = new URL(database.url!);
+  const f = faultFixture(async () => {
+    const u = new URL(f.database.url!);
     proxy = await startTcpProxy(u.hostname, Number(u.port || 5432));
-  }, 120_000);
-  afterAll(async () => {
-    proxy?.thaw();
-    await s?.stop();
-    if (deploymentId) await removeDeployment(rawDocker, deploymentId);
-    await proxy?.close();
-    await database?.drop();
+    f.cleanup(() => proxy.close());
+    f.cleanup(async () => proxy.thaw());
   });
 
   it('answers every request that needs it as an outage within DATABASE_TIMEOUT_MS, and converges once it answers again', async () => {
-    s = await startFaultServer({ DATABASE_URL: proxy.through(database.url!), DATABASE_TIMEOUT_MS: String(TIMEOUT_MS) });
-    const sql = sqlOn(database.url!); // straight to the database, not through the proxy
-    deploymentId = await deploymentIdOf(sql);
+    // The server goes through the proxy; the checks read the database straight.
+    const { s, sql, deploymentId } = await f.server({ DATABASE_URL: proxy.through(f.database.url!), DATABASE_TIMEOUT_MS: String(TIMEOUT_MS) }, f.database.url!);
     const org = (await s.gql(`mutation { createOrgToken(name: "ops") { ... on CreateOrgTokenSuccess { token } } }`)).data.createOrgToken.token as string;
     const ids = await createWorkspaces(s.gql, 4, 'hung db');
     const check = { sql, docker: rawDocker, deploymentId, ids };
@@ -85,17 +72,17 @@ describe.skipIf(!dockerAvailable && !process.env.CI)('a hung database', () => {
     proxy.freeze();
     const frozenAt = Date.now();
 
-    const [list, listMs] = await timed(() => s!.gql(`{ workspaces(first: 10) { edges { node { id status } } } }`));
+    const [list, listMs] = await timed(() => s.gql(`{ workspaces(first: 10) { edges { node { id status } } } }`));
     expect(isOutageAnswer(list), JSON.stringify(list)).toBe(true);
     expect((list as { headers?: Headers }).headers?.get('retry-after')).toBe('1');
     expect(listMs).toBeLessThan(BOUND_MS);
     // A credential that must be looked up in the database: the outage too, never UNAUTHENTICATED.
-    const [asOrg, orgMs] = await timed(() => s!.gqlAs(org, `{ viewer { kind } }`));
+    const [asOrg, orgMs] = await timed(() => s.gqlAs(org, `{ viewer { kind } }`));
     expect(isOutageAnswer(asOrg), JSON.stringify(asOrg)).toBe(true);
     expect(orgMs).toBeLessThan(BOUND_MS);
     // SSE answers the same.
     const [sse, sseMs] = await timed(() =>
-      fetch(`${s!.url}/graphql`, {
+      fetch(`${s.url}/graphql`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${org}` },
         body: JSON.stringify({ query: 'subscription { workspaceStatusChanged { event { id } } }' }),
@@ -112,7 +99,7 @@ describe.skipIf(!dockerAvailable && !process.env.CI)('a hung database', () => {
     expect(error?.payload).toEqual([expect.objectContaining({ extensions: { code: 'SERVICE_UNAVAILABLE' } })]);
     // The agent routes: the body checks as usual, then the outage.
     const post = (body: string, type = 'application/json') =>
-      fetch(`${s!.url}/registry/heartbeat`, { method: 'POST', headers: { 'content-type': type, authorization: 'Bearer x' }, body });
+      fetch(`${s.url}/registry/heartbeat`, { method: 'POST', headers: { 'content-type': type, authorization: 'Bearer x' }, body });
     expect((await post('{}', 'text/plain')).status).toBe(415);
     expect((await post('{')).status).toBe(400);
     const heartbeat = JSON.stringify({ workspace_id: ids[0], error_rate: 0, sample_error: '', active_tasks: 0, uptime_seconds: 1, current_task: '', runtime_state: '' });
@@ -121,7 +108,7 @@ describe.skipIf(!dockerAvailable && !process.env.CI)('a hung database', () => {
     expect(rest.headers.get('retry-after')).toBe('1');
     expect(await rest.json()).toEqual({ error: 'database unavailable' });
     expect(restMs).toBeLessThan(BOUND_MS);
-    const [ready, readyMs] = await timed(() => fetch(`${s!.url}/ready`));
+    const [ready, readyMs] = await timed(() => fetch(`${s.url}/ready`));
     expect(ready.status).toBe(503);
     expect(readyMs).toBeLessThan(BOUND_MS);
 

@@ -4,12 +4,11 @@
 // once (the old code blocked every such request for 30 s), `platform.runtimeReachable` is false. The
 // restarts it interrupted go FAILED saying no runtime is reachable, and are provisioned again by the
 // health sweep once the daemon answers: within two health-sweep intervals of its return.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { describe, expect, it } from 'vitest';
 import { createDockerProxy, type DockerProxy } from '../support/docker-proxy.js';
-import { DOCKER_HOST, dockerAvailable, ensureAgentImage, rawDocker } from '../support/docker-e2e.js';
-import { converged, deploymentIdOf, eventCursor, historyOf, removeDeployment, sqlOn, until } from './support/convergence.js';
-import { startFaultServer, type FaultServer } from './support/servers.js';
+import { DOCKER_HOST, dockerAvailable, rawDocker } from '../support/docker-e2e.js';
+import { converged, eventCursor, historyOf, until } from './support/convergence.js';
+import { faultFixture } from './support/fixture.js';
 import { createWorkspaces, restartStorm } from './support/workload.js';
 import { expectRestartHistory } from './support/history.js';
 
@@ -17,23 +16,11 @@ const RUNTIME_TIMEOUT_MS = 1_000;
 const HEALTH_S = 2;
 
 describe.skipIf(!dockerAvailable && !process.env.CI)('a hung Docker daemon', () => {
-  let database: TestDatabase;
-  let proxy: DockerProxy;
-  let s: FaultServer | undefined;
-  let deploymentId: string | undefined;
-
-  beforeAll(async () => {
-    await ensureAgentImage();
-    database = await createTestDatabase();
-    proxy = createDockerProxy(DOCKER_HOST);
+  const proxy: DockerProxy = createDockerProxy(DOCKER_HOST);
+  const f = faultFixture(async () => {
     await proxy.listen();
-  }, 120_000);
-  afterAll(async () => {
-    proxy?.thaw();
-    await s?.stop();
-    if (deploymentId) await removeDeployment(rawDocker, deploymentId);
-    await proxy?.close();
-    await database?.drop();
+    f.cleanup(() => proxy.close());
+    f.cleanup(async () => proxy.thaw());
   });
 
   const timed = async <T>(fn: () => Promise<T>): Promise<[T, number]> => {
@@ -43,14 +30,11 @@ describe.skipIf(!dockerAvailable && !process.env.CI)('a hung Docker daemon', () 
   };
 
   it('answers at once while it hangs, and provisions the interrupted restarts again once it answers', async () => {
-    s = await startFaultServer({
-      DATABASE_URL: database.url!,
+    const { s, sql, deploymentId } = await f.server({
       DOCKER_HOST: proxy.dockerHost,
       RUNTIME_TIMEOUT_MS: String(RUNTIME_TIMEOUT_MS),
       HEALTH_SWEEP_INTERVAL_S: String(HEALTH_S),
     });
-    const sql = sqlOn(database.url!);
-    deploymentId = await deploymentIdOf(sql);
     const ids = await createWorkspaces(s.gql, 4, 'hung docker');
     const check = { sql, docker: rawDocker, deploymentId, ids };
     await converged(check, Date.now(), 90_000);
@@ -60,14 +44,14 @@ describe.skipIf(!dockerAvailable && !process.env.CI)('a hung Docker daemon', () 
     const frozenAt = Date.now();
     // Accepted before anything noticed the hang; their provisioning then meets it.
     const accepted = await restartStorm(s.gql, ids, 1);
-    await until(async () => ((await s!.gql('{ platform { runtimeReachable } }')).data.platform.runtimeReachable === false ? true : undefined), 10_000, 'the runtime to count as unreachable');
+    await until(async () => ((await s.gql('{ platform { runtimeReachable } }')).data.platform.runtimeReachable === false ? true : undefined), 10_000, 'the runtime to count as unreachable');
 
-    const [list, listMs] = await timed(() => s!.gql(`{ workspaces(first: 10) { edges { node { id container { id } logs } } } }`));
+    const [list, listMs] = await timed(() => s.gql(`{ workspaces(first: 10) { edges { node { id container { id } logs } } } }`));
     expect(list.errors).toBeUndefined();
     expect(list.data.workspaces.edges.map((e: any) => [e.node.container, e.node.logs])).toEqual(ids.map(() => [null, null]));
-    const [restart, restartMs] = await timed(() => s!.gql(`mutation($id: ID!) { restartWorkspace(id: $id) { __typename } }`, { id: ids[0] }));
+    const [restart, restartMs] = await timed(() => s.gql(`mutation($id: ID!) { restartWorkspace(id: $id) { __typename } }`, { id: ids[0] }));
     expect(restart.data.restartWorkspace.__typename).toBe('RuntimeUnavailableError');
-    const [pause, pauseMs] = await timed(() => s!.gql(`mutation($id: ID!) { pauseWorkspace(id: $id) { __typename } }`, { id: ids[1] }));
+    const [pause, pauseMs] = await timed(() => s.gql(`mutation($id: ID!) { pauseWorkspace(id: $id) { __typename } }`, { id: ids[1] }));
     expect(pause.data.pauseWorkspace.__typename).toBe('RuntimeUnavailableError');
     const subsystems = (await s.gql('{ subsystems { name healthy } }')).data.subsystems;
     expect(subsystems.find((x: any) => x.name === 'health-sweep').healthy).toBe(false);

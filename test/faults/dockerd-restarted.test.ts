@@ -5,35 +5,24 @@
 // before it closes its API: an automatic restart begun in that second meets the closing daemon and
 // goes FAILED saying no runtime is reachable, and is provisioned again once it is back. Those are the
 // two exact histories a workspace may show.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { AGENT_IMAGE, DOCKER_HOST, dockerAvailable, ensureAgentImage } from '../support/docker-e2e.js';
+import { describe, expect, it } from 'vitest';
+import { AGENT_IMAGE, DOCKER_HOST, dockerAvailable } from '../support/docker-e2e.js';
 import { startPrivateDockerd, type PrivateDockerd } from '../support/private-dockerd.js';
-import { converged, deploymentIdOf, eventCursor, historyOf, sqlOn } from './support/convergence.js';
-import { startFaultServer, type FaultServer } from './support/servers.js';
+import { converged, eventCursor, historyOf } from './support/convergence.js';
+import { faultFixture } from './support/fixture.js';
 import { createWorkspaces } from './support/workload.js';
 
 const HEALTH_S = 2;
 
 describe.skipIf(!dockerAvailable && !process.env.CI)('the Docker daemon restarted', () => {
   let dockerd: PrivateDockerd;
-  let database: TestDatabase;
-  let s: FaultServer | undefined;
-
-  beforeAll(async () => {
-    await ensureAgentImage();
-    [dockerd, database] = await Promise.all([startPrivateDockerd(AGENT_IMAGE, DOCKER_HOST), createTestDatabase()]);
-  }, 180_000);
-  afterAll(async () => {
-    await s?.stop();
-    await dockerd?.dispose();
-    await database?.drop();
+  const f = faultFixture(async () => {
+    dockerd = await startPrivateDockerd(AGENT_IMAGE, DOCKER_HOST);
+    f.cleanup(() => dockerd.dispose());
   });
 
   it('restarts every workspace once the daemon is back', async () => {
-    s = await startFaultServer({ DATABASE_URL: database.url!, DOCKER_HOST: dockerd.dockerHost, HEALTH_SWEEP_INTERVAL_S: String(HEALTH_S) });
-    const sql = sqlOn(database.url!);
-    const deploymentId = await deploymentIdOf(sql);
+    const { s, sql, deploymentId } = await f.server({ DOCKER_HOST: dockerd.dockerHost, HEALTH_SWEEP_INTERVAL_S: String(HEALTH_S) });
     const ids = await createWorkspaces(s.gql, 4, 'dockerd restart');
     const check = { sql, docker: dockerd.api, deploymentId, ids };
     await converged(check, Date.now(), 90_000);

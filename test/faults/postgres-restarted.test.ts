@@ -3,34 +3,24 @@
 // logged "provisioning crashed" and left the rows unclaimed until the 600 s timeout): each is retried
 // with backoff under the generation guard and the storm converges soon after the database is back.
 // The database is a private cluster: the shared one is never restarted.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dockerAvailable, ensureAgentImage, rawDocker } from '../support/docker-e2e.js';
-import { converged, deploymentIdOf, eventCursor, removeDeployment, sqlOn } from './support/convergence.js';
+import { describe, expect, it } from 'vitest';
+import { dockerAvailable, rawDocker } from '../support/docker-e2e.js';
+import { converged, eventCursor, sqlOn } from './support/convergence.js';
+import { faultFixture } from './support/fixture.js';
 import { startPrivatePostgres, type PrivatePostgres } from '../support/private-postgres.js';
-import { startFaultServer, type FaultServer } from './support/servers.js';
 import { createWorkspaces, restartStorm } from './support/workload.js';
 import { expectRestartHistory } from './support/history.js';
 
 describe.skipIf(!dockerAvailable && !process.env.CI)('PostgreSQL restarted in the middle of a restart storm', () => {
   let pg: PrivatePostgres;
-  let s: FaultServer | undefined;
-  let deploymentId: string | undefined;
-
-  beforeAll(async () => {
-    await ensureAgentImage();
+  const f = faultFixture(async () => {
     pg = await startPrivatePostgres();
+    f.cleanup(() => pg.dispose());
     await sqlOn(pg.url()).rows('CREATE DATABASE faults');
-  }, 120_000);
-  afterAll(async () => {
-    await s?.stop();
-    if (deploymentId) await removeDeployment(rawDocker, deploymentId);
-    await pg?.dispose();
   });
 
   it('retries every interrupted provisioning and converges once the database is back', async () => {
-    s = await startFaultServer({ DATABASE_URL: pg.url('faults') });
-    const sql = sqlOn(pg.url('faults'));
-    deploymentId = await deploymentIdOf(sql);
+    const { s, sql, deploymentId } = await f.server({ DATABASE_URL: pg.url('faults') });
     const ids = await createWorkspaces(s.gql, 9, 'pg restart');
     const check = { sql, docker: rawDocker, deploymentId, ids };
     await converged(check, Date.now(), 90_000);

@@ -2,38 +2,21 @@
 // stayed FAILED after Docker returned. Now the first health sweep after the runtime is reachable again
 // provisions it again: created while no daemon answers (FAILED, "no container runtime is reachable"),
 // ONLINE within two health-sweep intervals of the daemon's appearance, with no operator and no restart.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { describe, expect, it } from 'vitest';
 import { createDockerProxy, type DockerProxy } from '../support/docker-proxy.js';
-import { DOCKER_HOST, dockerAvailable, ensureAgentImage, rawDocker } from '../support/docker-e2e.js';
-import { converged, deploymentIdOf, historyOf, removeDeployment, sqlOn, statusHistory, until } from './support/convergence.js';
-import { startFaultServer, type FaultServer } from './support/servers.js';
+import { DOCKER_HOST, dockerAvailable, rawDocker } from '../support/docker-e2e.js';
+import { converged, historyOf, statusHistory, until } from './support/convergence.js';
+import { faultFixture } from './support/fixture.js';
 import { createWorkspaces } from './support/workload.js';
 
 const HEALTH_S = 2;
 
 describe.skipIf(!dockerAvailable && !process.env.CI)('a workspace FAILED for want of a runtime', () => {
-  let database: TestDatabase;
-  let late: DockerProxy;
-  let s: FaultServer | undefined;
-  let deploymentId: string | undefined;
-
-  beforeAll(async () => {
-    await ensureAgentImage();
-    database = await createTestDatabase();
-    late = createDockerProxy(DOCKER_HOST);
-  }, 120_000);
-  afterAll(async () => {
-    await s?.stop();
-    if (deploymentId) await removeDeployment(rawDocker, deploymentId);
-    await late?.close();
-    await database?.drop();
-  });
+  const late: DockerProxy = createDockerProxy(DOCKER_HOST);
+  const f = faultFixture(async () => f.cleanup(() => late.close()));
 
   it('is provisioned again by the first health sweep after the runtime is back', async () => {
-    s = await startFaultServer({ DATABASE_URL: database.url!, DOCKER_HOST: late.dockerHost, HEALTH_SWEEP_INTERVAL_S: String(HEALTH_S) });
-    const sql = sqlOn(database.url!);
-    deploymentId = await deploymentIdOf(sql);
+    const { s, sql, deploymentId } = await f.server({ DOCKER_HOST: late.dockerHost, HEALTH_SWEEP_INTERVAL_S: String(HEALTH_S) });
     const ids = await createWorkspaces(s.gql, 3, 'no runtime yet');
     await until(
       async () => ((await sql.rows(`SELECT 1 FROM workspaces WHERE id = ANY($1::uuid[]) AND status = 'FAILED'`, [ids])).length === ids.length ? true : undefined),

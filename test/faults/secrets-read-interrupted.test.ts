@@ -3,33 +3,18 @@
 // many connections"). That is an outage, retried with backoff, never "failed to decrypt workspace
 // secrets", which sends the operator to SECRETS_ENCRYPTION_KEY.
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { dockerAvailable, ensureAgentImage, rawDocker } from '../support/docker-e2e.js';
-import { converged, deploymentIdOf, eventCursor, removeDeployment, sleep, sqlOn } from './support/convergence.js';
-import { startFaultServer, type FaultServer } from './support/servers.js';
+import { describe, expect, it } from 'vitest';
+import { dockerAvailable, rawDocker } from '../support/docker-e2e.js';
+import { converged, eventCursor, sleep } from './support/convergence.js';
+import { faultFixture } from './support/fixture.js';
 import { createWorkspaces, restartStorm } from './support/workload.js';
 import { expectRestartHistory } from './support/history.js';
 
 describe.skipIf(!dockerAvailable && !process.env.CI)("a provisioning's secrets read that the database does not answer", () => {
-  let database: TestDatabase;
-  let s: FaultServer | undefined;
-  let deploymentId: string | undefined;
-
-  beforeAll(async () => {
-    await ensureAgentImage();
-    database = await createTestDatabase();
-  }, 120_000);
-  afterAll(async () => {
-    await s?.stop();
-    if (deploymentId) await removeDeployment(rawDocker, deploymentId);
-    await database?.drop();
-  });
+  const f = faultFixture();
 
   it('is retried until the database answers, and the workspace comes up with its secrets', async () => {
-    s = await startFaultServer({ DATABASE_URL: database.url!, DATABASE_TIMEOUT_MS: '500' });
-    const sql = sqlOn(database.url!);
-    deploymentId = await deploymentIdOf(sql);
+    const { s, sql, deploymentId } = await f.server({ DATABASE_TIMEOUT_MS: '500' });
     const ids = await createWorkspaces(s.gql, 2, 'secrets read');
     for (const id of ids) {
       const r = await s.gql(`mutation($id: ID!) { setWorkspaceSecret(workspaceId: $id, key: "API_KEY", value: "sk-1") { __typename } }`, { id });
@@ -39,7 +24,7 @@ describe.skipIf(!dockerAvailable && !process.env.CI)("a provisioning's secrets r
     await converged(check, Date.now(), 90_000);
 
     // Nothing can read workspace_secrets while this transaction holds the table.
-    const locker = new pg.Client({ connectionString: database.url });
+    const locker = new pg.Client({ connectionString: f.database.url });
     await locker.connect();
     await locker.query('BEGIN');
     await locker.query('LOCK TABLE workspace_secrets IN ACCESS EXCLUSIVE MODE');

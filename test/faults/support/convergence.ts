@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type Docker from 'dockerode';
 import pg from 'pg';
 import { extract } from 'tar-stream';
+import { eventually } from '../../support/lifecycle-fixtures.js';
 import { LABEL_DEPLOYMENT, LABEL_GENERATION, LABEL_WORKSPACE_ID, configVolumeFor } from '../../../services/runtime/types.js';
 
 export interface Sql {
@@ -33,21 +34,7 @@ export function sqlOn(url: string): Sql {
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Polls `check` until it returns a value; throws with `what` after `timeoutMs`. */
-export async function until<T>(check: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-    await sleep(200);
-  }
-}
+export { eventually as until };
 
 export async function deploymentIdOf(sql: Sql): Promise<string> {
   return (await sql.rows<{ id: string }>(`SELECT deployment_id::text AS id FROM platform_settings WHERE id = 1`))[0]!.id;
@@ -59,7 +46,7 @@ export async function eventCursor(sql: Sql): Promise<string> {
 
 /** Waits until every workspace is ONLINE; returns how long that took from `since` (ms). */
 export async function allOnline(sql: Sql, ids: readonly string[], since: number, timeoutMs: number): Promise<number> {
-  await until(
+  await eventually(
     async () => {
       const rows = await sql.rows<{ n: number }>(`SELECT count(*)::int AS n FROM workspaces WHERE id = ANY($1::uuid[]) AND status = 'ONLINE'`, [ids]);
       return rows[0]!.n === ids.length ? true : undefined;
@@ -137,7 +124,7 @@ export async function assertConverged(c: ConvergenceCheck): Promise<void> {
 /** Waits for every workspace ONLINE, then for the full convergence check; returns ms since `since`. */
 export async function converged(c: ConvergenceCheck, since: number, timeoutMs: number): Promise<number> {
   await allOnline(c.sql, c.ids, since, timeoutMs);
-  await until(async () => (await assertConverged(c), true), Math.max(5_000, timeoutMs - (Date.now() - since)), 'full convergence');
+  await eventually(async () => (await assertConverged(c), true), Math.max(5_000, timeoutMs - (Date.now() - since)), 'full convergence');
   return Date.now() - since;
 }
 
@@ -175,7 +162,7 @@ export async function onlineVia(
   since: number,
   timeoutMs: number,
 ): Promise<number> {
-  await until(
+  await eventually(
     async () => {
       const r = await gql(`{ workspaces(first: 100) { edges { node { id status } } } }`);
       const status = new Map<string, string>((r.data?.workspaces?.edges ?? []).map((e: { node: { id: string; status: string } }) => [e.node.id, e.node.status]));

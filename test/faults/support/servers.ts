@@ -50,6 +50,7 @@ export async function startFaultServer(env: Record<string, string>): Promise<Fau
     },
   });
   const running = await startServer(config, { log: pino({ level: 'warn' }, sink) });
+  let stopped: Promise<void> | null = null;
   const gqlAs = async (token: string | null, query: string, variables?: Record<string, unknown>) => {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (token) headers.authorization = `Bearer ${token}`;
@@ -68,9 +69,7 @@ export async function startFaultServer(env: Record<string, string>): Promise<Fau
     warnings,
     gqlAs,
     gql: (q, v) => gqlAs(TEST_ADMIN_TOKEN, q, v),
-    async stop() {
-      await running.close();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
+    // Idempotent: a test may stop its server itself, and the fixture stops it again afterwards.
+    stop: () => (stopped ??= running.close().then(() => rmSync(dataDir, { recursive: true, force: true }))),
   };
 }
