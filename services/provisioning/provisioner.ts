@@ -55,8 +55,6 @@ export interface ProvisionRequest {
   claim?: ClaimMode;
   /** Transient failures so far (the queue's retries). */
   attempt?: number;
-  /** The row as the queue's claim returned it (the queue claims before waiting for a slot). */
-  claimed?: WorkspaceRecord;
 }
 
 /** `retry`: a transient failure; the claim is kept and the queue runs it again after a backoff. */
@@ -75,27 +73,17 @@ export function isTransientFailure(err: unknown, attempt: number): boolean {
 class Lost extends Error {}
 class Abandoned extends Error {}
 
-export async function provision(deps: ProvisionerDeps, req: ProvisionRequest): Promise<ProvisionOutcome> {
+/** The claim, taken by the queue before the work waits for a slot. */
+export function claimWork(deps: Pick<ProvisionerDeps, 'db' | 'instanceId'>, req: ProvisionRequest): Promise<WorkspaceRecord | null> {
+  return claimProvisioning(deps.db, { workspaceId: req.workspaceId, generation: req.generation, owner: deps.instanceId }, req.claim ?? { kind: 'fresh' });
+}
+
+/** Provisions work this instance has claimed (`workspace` is the row as the claim returned it). */
+export async function provision(deps: ProvisionerDeps, req: ProvisionRequest, workspace: WorkspaceRecord): Promise<ProvisionOutcome> {
   const { db, runtime, log } = deps;
   const t: ProvisionTicket = { workspaceId: req.workspaceId, generation: req.generation, owner: deps.instanceId };
-  const mode: ClaimMode = req.claim ?? { kind: 'fresh' };
   /** Work an earlier attempt (ours or a dead instance's) may have left half done. */
-  const resuming = mode.kind !== 'fresh';
-  // A fresh provisioning starts removing the older generation's container even before its claim:
-  // discarding an older generation is right whoever provisions this one, and it is the slowest step.
-  const early = !req.claimed && !resuming && runtime.available() ? handled(clearNameFor(runtime, t.workspaceId, t.generation, { onlyOlder: true })) : null;
-  let workspace = req.claimed ?? null;
-  try {
-    workspace ??= await claimProvisioning(db, t, mode);
-  } catch (err) {
-    await early?.catch(() => {});
-    if (isDatabaseUnavailable(err)) return 'retry';
-    throw err;
-  }
-  if (!workspace) {
-    await early?.catch(() => {});
-    return 'not-claimed';
-  }
+  const resuming = (req.claim?.kind ?? 'fresh') !== 'fresh';
   const plog = log.child({ workspaceId: t.workspaceId, generation: t.generation });
 
   let containerId: string | null = null;
@@ -113,7 +101,7 @@ export async function provision(deps: ProvisionerDeps, req: ProvisionRequest): P
     // Restart latency is mostly daemon round trips, so the database work runs beside them: the old
     // generation's container goes while the token is minted and the secrets are read. A resumed
     // provisioning first looks whether its own container already runs (then it adopts it).
-    const clearing = early ?? handled(clearNameFor(runtime, t.workspaceId, t.generation));
+    const clearing = handled(clearNameFor(runtime, t.workspaceId, t.generation));
     if (resuming && (await clearing).kind === 'own-running') {
       plog.info('resumed provisioning found its container running; adopting it');
       // From now on the work is the agent's: no more renewals, and the takeover loop knows it started.

@@ -6,8 +6,8 @@
 // work whose claim went stale. Shutdown waits briefly and leaves the rest claimed for a takeover.
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import type { WorkspaceRecord } from '../workspaces/record.js';
-import { claimProvisioning, renewClaims } from './guard.js';
-import { provision, type ProvisionOutcome, type ProvisionRequest, type ProvisionerDeps } from './provisioner.js';
+import { renewClaims } from './guard.js';
+import { claimWork, provision, type ProvisionOutcome, type ProvisionRequest, type ProvisionerDeps } from './provisioner.js';
 import { createTakeoverLoop } from './takeover.js';
 
 const MAX_CONCURRENT = 8;
@@ -104,7 +104,7 @@ export function createProvisioningQueue(deps: QueueDeps): ProvisioningQueue {
       // is renewed like running work), and a dead instance's queued work is stale at once.
       let claimed: WorkspaceRecord | null;
       try {
-        claimed = await claimProvisioning(deps.db, { workspaceId: req.workspaceId, generation: req.generation, owner: deps.instanceId }, req.claim ?? { kind: 'fresh' });
+        claimed = await claimWork(deps, req);
       } catch (err) {
         if (!isDatabaseUnavailable(err)) throw err;
         deps.log.warn({ err, workspaceId: req.workspaceId }, 'provisioning interrupted by a transient error; it will be retried');
@@ -115,7 +115,7 @@ export function createProvisioningQueue(deps: QueueDeps): ProvisioningQueue {
       if (!claimed) return deps.onOutcome?.(req, 'not-claimed');
       await slot();
       try {
-        const outcome = stopping ? 'abandoned' : await provision(provisionerDeps, { ...req, claimed });
+        const outcome = stopping ? 'abandoned' : await provision(provisionerDeps, req, claimed);
         deps.onOutcome?.(req, outcome);
         if (outcome === 'retry' && !stopping) retryLater(req);
       } finally {
