@@ -88,6 +88,8 @@ describe.skipIf(!dockerAvailable && !process.env.CI)('two deployments on one Doc
 
     // An upgrade: the last of A's workspaces was made before the deployment label existed.
     const legacy = idsA[2]!;
+    // Without our deployment label its container and volume are not removeDeployment's to clean up.
+    planted.push(containerNameFor(legacy));
     await a.stop();
     servers.splice(servers.indexOf(a), 1);
     await makeLegacy(legacy);
