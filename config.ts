@@ -1,6 +1,7 @@
 // The only reader of process.env. Every variable of API.md's operating contract is parsed here with
 // zod; a bad value fails start-up with every problem listed at once.
 import { z } from 'zod';
+import { parsePlacement } from './services/runtime/swarm-placement.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
@@ -36,8 +37,19 @@ const EnvSchema = z.object({
   RATE_LIMIT_PER_MIN: z.coerce.number().int().positive().default(600),
   CORS_ORIGINS: z.string().default(''),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /** Which container runtime to use: docker (default) or none (tests of the runtime-less contract). */
-  CONTAINER_RUNTIME: z.enum(['docker', 'none']).default('docker'),
+  /** Which container runtime to use: docker (default), swarm (DOCKER_HOST is a Swarm manager) or none. */
+  CONTAINER_RUNTIME: z.enum(['docker', 'swarm', 'none']).default('docker'),
+  /** Swarm only: comma-separated placement constraints (`node.labels.pool==agents,node.role!=manager`). */
+  SWARM_PLACEMENT: z
+    .string()
+    .default('')
+    .superRefine((raw, ctx) => {
+      try {
+        parsePlacement(raw);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      }
+    }),
   /** Identifies this process in provisioning claims and reconciler leadership. */
   INSTANCE_ID: z.string().optional(),
   /** Connections in the query pool; unset = 20 on a PostgreSQL server, 8 embedded. */
@@ -75,7 +87,9 @@ export interface Config {
   rateLimitPerMin: number;
   corsOrigins: string[];
   logLevel: string;
-  containerRuntime: 'docker' | 'none';
+  containerRuntime: 'docker' | 'swarm' | 'none';
+  /** SWARM_PLACEMENT, one expression each (validated). */
+  swarmPlacement: string[];
   instanceId: string | undefined;
   /** Query pool size per instance; undefined = the default (20 on a server, 8 embedded). */
   databasePoolMax: number | undefined;
@@ -129,6 +143,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     corsOrigins: e.CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
     logLevel: e.LOG_LEVEL,
     containerRuntime: e.CONTAINER_RUNTIME,
+    swarmPlacement: parsePlacement(e.SWARM_PLACEMENT),
     instanceId: e.INSTANCE_ID,
     databasePoolMax: e.DATABASE_POOL_MAX,
     databaseTimeoutMs: e.DATABASE_TIMEOUT_MS,

@@ -69,7 +69,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const secretsKey = await setupSecretsKey(db, { secretsKey: config.secretsEncryptionKey, dataDir: config.dataDir, embedded: !!embedded });
     const deploymentId = await readDeploymentId(db);
 
-    const created = opts.runtime ? null : createRuntime(config, log);
+    const created = opts.runtime ? null : createRuntime(config, log, { deploymentId });
     const runtime = opts.runtime ?? created!;
     if (created?.dispose) closers.push(async () => created.dispose!());
     const metrics = new Registry();

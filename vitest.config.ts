@@ -1,6 +1,8 @@
 // One invocation, two projects: every integration test runs against the embedded PGlite and against
 // the PostgreSQL server (TEST_DATABASE_URL). Unit tests run once (embedded project); Docker and
-// multi-process end-to-end tests need a server database and run in the server project.
+// multi-process end-to-end tests need a server database and run in the server project. The Swarm
+// end-to-end tests share one two-node swarm (started by the project's global setup) and one of them
+// kills its worker, so they run in a project of their own, one file at a time.
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -27,6 +29,7 @@ export default defineConfig({
         test: {
           name: 'server',
           include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+          exclude: ['test/e2e/swarm-*.test.ts'],
           env: { TEST_DB_MODE: 'server' },
         },
       },
@@ -40,6 +43,16 @@ export default defineConfig({
           env: { TEST_DB_MODE: 'server' },
           testTimeout: 180_000,
           hookTimeout: 180_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'swarm',
+          include: ['test/e2e/swarm-*.test.ts'],
+          env: { TEST_DB_MODE: 'server' },
+          fileParallelism: false,
+          globalSetup: ['test/support/swarm-global-setup.ts'],
         },
       },
     ],

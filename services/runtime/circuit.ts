@@ -3,7 +3,7 @@
 // meanwhile every call fails at once with RuntimeUnavailable, so no request waits for a daemon that is
 // gone or hung. Probes run in the background every HEALTH_SWEEP_INTERVAL_S (and whenever ping() is
 // asked for by background work, e.g. the health sweep's tick). Request paths only read available().
-import { RuntimeUnavailable, type ContainerRuntime } from './types.js';
+import { RuntimeUnavailable, type ContainerRuntime, type EventStreamHandle } from './types.js';
 
 export interface CircuitOptions {
   /** Longest wait for one call (a stop also gets its grace period on top). */
@@ -20,7 +20,14 @@ export interface CircuitRuntime extends ContainerRuntime {
 
 type State = 'unknown' | 'up' | 'down';
 
-export function withCircuit(inner: ContainerRuntime, opts: CircuitOptions): CircuitRuntime {
+/** Not calls to guard: the circuit's own answers, and what is not a daemon call. */
+const UNGUARDED = new Set(['kind', 'available', 'ping', 'onReachable', 'dispose']);
+
+/**
+ * Every method of `inner` (its own extras too, e.g. Swarm's) runs through the circuit; `available()`
+ * also requires the runtime's own verdict (a daemon that answers but is no Swarm manager counts as none).
+ */
+export function withCircuit<T extends ContainerRuntime>(inner: T, opts: CircuitOptions): T & CircuitRuntime {
   let state: State = 'unknown';
   let probing: Promise<boolean> | null = null;
   const reachableAgain: Array<() => void> = [];
@@ -86,27 +93,28 @@ export function withCircuit(inner: ContainerRuntime, opts: CircuitOptions): Circ
   }, opts.probeIntervalMs);
   prober.unref();
 
+  const guardedMethods: Record<string, unknown> = {};
+  for (const [name, method] of Object.entries(inner)) {
+    if (typeof method !== 'function' || UNGUARDED.has(name)) continue;
+    const call = (args: unknown[]) => () => (method as (...a: unknown[]) => Promise<unknown>).apply(inner, args);
+    guardedMethods[name] =
+      name === 'stop'
+        ? // A stop is answered only once its grace period is over.
+          (...args: unknown[]) => guarded(name, call(args), ((args[1] as number | undefined) ?? 10) * 1000)
+        : name === 'events'
+          ? // Only the opening is bounded: the stream stays silent for as long as nothing happens. Its
+            // reconnects are background work that asks the runtime anyway, so they count as probes.
+            (...args: unknown[]) => guarded(name, call(args), 0, (h) => (h as EventStreamHandle).close(), true)
+          : (...args: unknown[]) => guarded(name, call(args));
+  }
+
   return {
+    ...inner,
+    ...guardedMethods,
     kind: inner.kind,
-    available: () => state === 'up',
+    available: () => state === 'up' && inner.available(),
     ping,
-    create: (spec) => guarded('create', () => inner.create(spec)),
-    start: (id) => guarded('start', () => inner.start(id)),
-    stop: (id, timeoutSeconds) => guarded('stop', () => inner.stop(id, timeoutSeconds), (timeoutSeconds ?? 10) * 1000),
-    remove: (id, o) => guarded('remove', () => inner.remove(id, o)),
-    inspect: (id) => guarded('inspect', () => inner.inspect(id)),
-    list: (filters) => guarded('list', () => inner.list(filters)),
-    listByNamePrefix: (prefix) => guarded('listByNamePrefix', () => inner.listByNamePrefix(prefix)),
-    writeFile: (id, dir, name, content, mode) => guarded('writeFile', () => inner.writeFile(id, dir, name, content, mode)),
-    listVolumes: (filters) => guarded('listVolumes', () => inner.listVolumes(filters)),
-    removeVolume: (name) => guarded('removeVolume', () => inner.removeVolume(name)),
-    logs: (id, tail) => guarded('logs', () => inner.logs(id, tail)),
-    imageExists: (image) => guarded('imageExists', () => inner.imageExists(image)),
-    // Only the opening is bounded: the stream itself stays silent for as long as nothing happens. Its
-    // reconnects are background work that asks the runtime anyway, so they count as probes.
-    events: (onEvent, onError) => guarded('events', () => inner.events(onEvent, onError), 0, (h) => h.close(), true),
-    hostCpuCount: () => guarded('hostCpuCount', () => inner.hostCpuCount()),
-    onReachable: (fn) => void reachableAgain.push(fn),
+    onReachable: (fn: () => void) => void reachableAgain.push(fn),
     dispose: () => clearInterval(prober),
-  };
+  } as T & CircuitRuntime;
 }

@@ -26,40 +26,46 @@ export async function singleFileTar(fileName: string, content: string | Buffer, 
 
 const STREAM_STDIN = 0;
 const STREAM_STDERR = 2;
+/** Swarm's service logs add a fourth stream: errors of the manager gathering them (a node away). */
+export const STREAM_SYSTEM_ERROR = 3;
 const HEADER_BYTES = 8;
 
+export interface LogFrame {
+  /** 0 stdin, 1 stdout, 2 stderr, 3 (service logs only) the manager's own error; -1 = unframed bytes. */
+  stream: number;
+  data: Buffer;
+}
+
 /**
- * Turns Docker's multiplexed log stream (non-TTY containers: frames of an 8-byte header
- * [stream, 0, 0, 0, size uint32 BE] then payload) into plain text, stdout and stderr interleaved
- * in the order written. Anything that does not look like a frame (a TTY container's raw output) is
- * passed through as is.
+ * Splits Docker's multiplexed log stream (non-TTY containers: frames of an 8-byte header
+ * [stream, 0, 0, 0, size uint32 BE] then payload) into its frames, in the order written. Anything
+ * that does not look like a frame (a TTY container's raw output) is one unframed part.
  */
-export function demuxDockerStream(buf: Buffer): string {
-  const parts: Buffer[] = [];
+export function splitLogFrames(buf: Buffer, maxStream = STREAM_STDERR): LogFrame[] {
+  const frames: LogFrame[] = [];
   let offset = 0;
   while (offset < buf.length) {
-    if (!isFrameHeader(buf, offset)) {
-      parts.push(buf.subarray(offset));
+    if (!isFrameHeader(buf, offset, maxStream)) {
+      frames.push({ stream: -1, data: buf.subarray(offset) });
       break;
     }
     const size = buf.readUInt32BE(offset + 4);
     const start = offset + HEADER_BYTES;
-    parts.push(buf.subarray(start, Math.min(start + size, buf.length)));
+    frames.push({ stream: buf[offset]!, data: buf.subarray(start, Math.min(start + size, buf.length)) });
     offset = start + size;
   }
-  return Buffer.concat(parts).toString('utf8');
+  return frames;
 }
 
-function isFrameHeader(buf: Buffer, offset: number): boolean {
+/** The log stream as plain text, stdout and stderr interleaved in the order written. */
+export function demuxDockerStream(buf: Buffer): string {
+  return Buffer.concat(splitLogFrames(buf).map((f) => f.data)).toString('utf8');
+}
+
+function isFrameHeader(buf: Buffer, offset: number, maxStream: number): boolean {
   if (buf.length - offset < HEADER_BYTES) return false;
-  const stream = buf[offset];
-  return (
-    stream >= STREAM_STDIN &&
-    stream <= STREAM_STDERR &&
-    buf[offset + 1] === 0 &&
-    buf[offset + 2] === 0 &&
-    buf[offset + 3] === 0
-  );
+  const stream = buf[offset]!;
+  return stream >= STREAM_STDIN && stream <= maxStream && buf[offset + 1] === 0 && buf[offset + 2] === 0 && buf[offset + 3] === 0;
 }
 
 /** dockerode hands non-streamed bodies back parsed as JSON when they happen to parse. */

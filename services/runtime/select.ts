@@ -1,15 +1,28 @@
 // Chooses the container runtime for this process. "none" follows API.md's rules for a server without a
-// reachable container runtime; Docker recovers by itself once its daemon appears.
+// reachable container runtime; Docker and Swarm recover by themselves once their daemon (a manager,
+// for Swarm) answers.
 import type { Config } from '../../config.js';
 import type { Logger } from '../log.js';
 import { withCircuit } from './circuit.js';
 import { createDockerRuntime } from './docker.js';
 import { createNoneRuntime } from './none.js';
+import { createSwarmRuntime } from './swarm.js';
 import type { ContainerRuntime } from './types.js';
 
-/** The configured runtime; `dispose` stops its background probe. */
-export function createRuntime(config: Config, log: Logger): ContainerRuntime & { dispose?(): void } {
+export interface RuntimeSelection {
+  /** The deployment id labels carry (Swarm puts it on services, container specs and secrets). */
+  deploymentId?: string;
+}
+
+/**
+ * The configured runtime behind the circuit of API.md's "Outages" (circuit.ts); `dispose` stops its
+ * background probe.
+ */
+export function createRuntime(config: Config, log: Logger, opts: RuntimeSelection = {}): ContainerRuntime & { dispose?(): void } {
   if (config.containerRuntime === 'none') return createNoneRuntime();
-  const docker = createDockerRuntime({ dockerHost: config.dockerHost, log, timeoutMs: config.runtimeTimeoutMs });
-  return withCircuit(docker, { timeoutMs: config.runtimeTimeoutMs, probeIntervalMs: config.healthSweepIntervalS * 1000, log });
+  const inner =
+    config.containerRuntime === 'swarm'
+      ? createSwarmRuntime({ dockerHost: config.dockerHost, log, placement: config.swarmPlacement, deploymentId: opts.deploymentId })
+      : createDockerRuntime({ dockerHost: config.dockerHost, log, timeoutMs: config.runtimeTimeoutMs });
+  return withCircuit(inner, { timeoutMs: config.runtimeTimeoutMs, probeIntervalMs: config.healthSweepIntervalS * 1000, log });
 }

@@ -79,7 +79,7 @@ export interface EventStreamHandle {
 }
 
 export interface ContainerRuntime {
-  readonly kind: 'docker' | 'none' | 'fake';
+  readonly kind: 'docker' | 'swarm' | 'none' | 'fake';
   /** True when the runtime answered its last probe. Cheap; does not call the daemon. */
   available(): boolean;
   /** Asks the daemon; updates available(). */

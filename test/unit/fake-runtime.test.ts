@@ -1,6 +1,6 @@
 import tar from 'tar-stream';
 import { describe, expect, it, vi } from 'vitest';
-import { demuxDockerStream, singleFileTar } from '../../services/runtime/docker-archive.js';
+import { STREAM_SYSTEM_ERROR, demuxDockerStream, singleFileTar, splitLogFrames } from '../../services/runtime/docker-archive.js';
 import { isConnectionError, parseDockerHost } from '../../services/runtime/docker-connection.js';
 import { LineSplitter, parseEventLine } from '../../services/runtime/docker-events.js';
 import { createFakeRuntime } from '../../services/runtime/fake.js';
@@ -249,6 +249,11 @@ describe('docker runtime helpers', () => {
       'out\nerr\nagain\n',
     );
     expect(demuxDockerStream(Buffer.from('plain tty text\n'))).toBe('plain tty text\n');
+    // Swarm's service logs add the manager's own error frames (stream 3), told apart from the output;
+    // Docker's container logs know streams 0-2 only, so a 3 there is not a frame.
+    const swarmLog = Buffer.concat([frame(1, 'out\n'), frame(STREAM_SYSTEM_ERROR, 'node x is not available'), frame(2, 'err\n')]);
+    expect(splitLogFrames(swarmLog, STREAM_SYSTEM_ERROR).map((f) => [f.stream, f.data.toString()])).toEqual([[1, 'out\n'], [3, 'node x is not available'], [2, 'err\n']]);
+    expect(splitLogFrames(frame(3, 'x')).map((f) => f.stream)).toEqual([-1]);
   });
 
   it('builds a tar of one root-owned file with the given mode and refuses paths', async () => {

@@ -1,0 +1,37 @@
+// What the Swarm end-to-end tests get from the project's global setup (swarm-global-setup.ts): the
+// manager's and the worker's sockets and node ids, and the worker's power switch.
+import { execFileSync } from 'node:child_process';
+import { inject } from 'vitest';
+import { dockerClient, parseDockerHost } from '../../services/runtime/docker-connection.js';
+
+export type SwarmHarness =
+  | { available: false; reason: string }
+  | { available: true; managerHost: string; workerHost: string; managerNode: string; workerNode: string; script: string };
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    swarm: SwarmHarness;
+  }
+}
+
+export function swarmHarness(): SwarmHarness {
+  const h = inject('swarm');
+  // Visible in the run's output, beside the skipped tests.
+  if (!h.available) console.warn(`Swarm end-to-end tests skipped: the two-node swarm did not start:\n${h.reason}`);
+  return h;
+}
+
+/** The raw client of one node's daemon, for checks the runtime does not expose. */
+export function nodeClient(dockerHost: string) {
+  return dockerClient(parseDockerHost(dockerHost), 30_000);
+}
+
+/** The worker host dies at once: dockerd, containerd and its containers (.ci/start-swarm.sh kill-worker). */
+export function killWorker(h: Extract<SwarmHarness, { available: true }>): void {
+  execFileSync('bash', [h.script, 'kill-worker'], { stdio: 'ignore' });
+}
+
+/** Boots the worker again on its data root and waits until the manager sees it Ready. */
+export function startWorker(h: Extract<SwarmHarness, { available: true }>): void {
+  execFileSync('bash', [h.script, 'start-worker'], { stdio: 'ignore' });
+}
