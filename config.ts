@@ -58,6 +58,10 @@ const EnvSchema = z.object({
     }),
   /** Identifies this process in provisioning claims and reconciler leadership. */
   INSTANCE_ID: z.string().optional(),
+  /** Connections in the query pool; unset = 20 on a PostgreSQL server, 8 embedded. */
+  DATABASE_POOL_MAX: z.coerce.number().int().positive().max(1000).optional(),
+  DATABASE_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
+  RUNTIME_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
 });
 
 export type Env = z.input<typeof EnvSchema>;
@@ -99,6 +103,12 @@ export interface Config {
   /** SWARM_PLACEMENT, one expression each (validated). */
   swarmPlacement: string[];
   instanceId: string | undefined;
+  /** Query pool size per instance; undefined = the default (20 on a server, 8 embedded). */
+  databasePoolMax: number | undefined;
+  /** Longest wait for a pooled connection or one statement (not migrations or the dedicated sessions). */
+  databaseTimeoutMs: number;
+  /** Longest wait for one container-runtime call before the runtime counts as unreachable. */
+  runtimeTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -150,6 +160,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     containerRuntime: e.CONTAINER_RUNTIME,
     swarmPlacement: parsePlacement(e.SWARM_PLACEMENT),
     instanceId: e.INSTANCE_ID,
+    databasePoolMax: e.DATABASE_POOL_MAX,
+    databaseTimeoutMs: e.DATABASE_TIMEOUT_MS,
+    runtimeTimeoutMs: e.RUNTIME_TIMEOUT_MS,
   };
 }
 

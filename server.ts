@@ -7,7 +7,7 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import { loadConfig, platformUrlOf, type Config } from './config.js';
 import { createHttpApp } from './http/server.js';
 import { attachWebSocket } from './http/websocket.js';
-import { setupAdminToken, setupSecretsKey } from './services/auth/platform-keys.js';
+import { readDeploymentId, setupAdminToken, setupSecretsKey } from './services/auth/platform-keys.js';
 import { createDatabase, type Database } from './services/db/client.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './services/db/embedded.js';
 import { migrate } from './services/db/migrate.js';
@@ -59,19 +59,25 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const db = createDatabase({
       url,
       embedded: !!embedded,
+      poolSize: config.databasePoolMax,
+      timeoutMs: config.databaseTimeoutMs,
+      applicationName: `ws-pool:${instanceId}`,
       onPoolError: (err) => log.warn({ err }, 'idle database connection failed'),
     });
     closers.push(() => db.close());
 
     const admin = await setupAdminToken(db, { adminToken: config.adminToken, dataDir: config.dataDir });
     const secretsKey = await setupSecretsKey(db, { secretsKey: config.secretsEncryptionKey, dataDir: config.dataDir, embedded: !!embedded });
+    const deploymentId = await readDeploymentId(db);
 
-    const runtime = opts.runtime ?? createRuntime(config, log);
+    const created = opts.runtime ? null : createRuntime(config, log, { deploymentId });
+    const runtime = opts.runtime ?? created!;
+    if (created?.dispose) closers.push(async () => created.dispose!());
     const metrics = new Registry();
     collectDefaultMetrics({ register: metrics });
     let boundPort = config.port;
     const services = createServices(
-      { config, db, runtime, log, instanceId, secretsKey, metrics, platformUrl: () => platformUrlOf(config, boundPort) },
+      { config, db, runtime, log, instanceId, deploymentId, secretsKey, metrics, platformUrl: () => platformUrlOf(config, boundPort) },
       () => admin.hashes,
     );
 
@@ -120,7 +126,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
 
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     const serverUrl = `http://${host}:${boundPort}`;
-    log.info({ url: `${serverUrl}/graphql`, instanceId }, 'workspace server listening');
+    log.info({ url: `${serverUrl}/graphql`, instanceId, deploymentId }, 'workspace server listening');
     if (admin.generatedPlaintext) {
       // Printed once, on the start that generated it; it is also in DATA_DIR/admin-token (0600).
       process.stdout.write(

@@ -34,6 +34,18 @@ export default defineConfig({
         },
       },
       {
+        // Fault injection (issue 11): killed servers, a restarted or hung PostgreSQL, a hung or
+        // restarted Docker daemon, two deployments on one daemon. Real PostgreSQL and real Docker.
+        extends: true,
+        test: {
+          name: 'faults',
+          include: ['test/faults/**/*.test.ts'],
+          env: { TEST_DB_MODE: 'server' },
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+        },
+      },
+      {
         extends: true,
         test: {
           name: 'swarm',

@@ -151,7 +151,7 @@ export async function run(argv: string[]): Promise<void> {
 
     // The baseline container: the same spec, driven by hand (stop, remove, create, start).
     const workspace = (await server.services.workspaces.get(workspaceId))!;
-    const spec = containerSpecFor({ workspace, generation: 0, secrets: {}, config: server.config, platformUrl: 'http://127.0.0.1:1' });
+    const spec = containerSpecFor({ workspace, generation: 0, secrets: {}, config: server.config, platformUrl: 'http://127.0.0.1:1', deploymentId: server.services.deps.deploymentId });
     const hostCpus = await runtime.hostCpuCount();
     const create = () =>
       raw.createContainer({

@@ -16,7 +16,9 @@ import { createLogger } from '../services/log.js';
 import { createOrphanSweeper, PASSES, type CycleReport } from '../services/reconcilers/orphan-sweeper.js';
 import type { StaleTokenVariant } from '../services/reconcilers/stale-tokens.js';
 import { createFakeRuntime, type FakeRuntime } from '../services/runtime/fake.js';
-import { LABEL_GENERATION, LABEL_MANAGED, LABEL_WORKSPACE_ID } from '../services/runtime/types.js';
+import { LABEL_DEPLOYMENT, LABEL_GENERATION, LABEL_MANAGED, LABEL_WORKSPACE_ID } from '../services/runtime/types.js';
+
+const DEPLOYMENT = '00000000-0000-4000-8000-00000000bench';
 import { scratchDatabase } from './scratch-db.js';
 
 const GRACE_S = 300;
@@ -130,8 +132,8 @@ export async function seed(db: Database, fake: FakeRuntime, size: Size): Promise
   const removed = await db.prisma.$queryRawUnsafe<{ id: string }[]>(`SELECT id::text FROM workspaces WHERE status = 'REMOVED' LIMIT ${Math.ceil(size.drift / 40)}`);
   const add = async (id: string, labeled: boolean) => {
     const name = `ws-${id.slice(0, 12)}`;
-    const labels: Record<string, string> = labeled ? { [LABEL_MANAGED]: 'true', [LABEL_WORKSPACE_ID]: id, [LABEL_GENERATION]: '1' } : {};
-    const spec = { name, image: 'agent', env: {}, labels, configVolume: `${name}-configs`, volumeLabels: labeled ? { [LABEL_MANAGED]: 'true', [LABEL_WORKSPACE_ID]: id } : ({} as Record<string, string>) };
+    const labels: Record<string, string> = labeled ? { [LABEL_MANAGED]: 'true', [LABEL_DEPLOYMENT]: DEPLOYMENT, [LABEL_WORKSPACE_ID]: id, [LABEL_GENERATION]: '1' } : {};
+    const spec = { name, image: 'agent', env: {}, labels, configVolume: `${name}-configs`, volumeLabels: labeled ? { [LABEL_MANAGED]: 'true', [LABEL_DEPLOYMENT]: DEPLOYMENT, [LABEL_WORKSPACE_ID]: id } : ({} as Record<string, string>) };
     await fake.create({ ...spec, memoryBytes: 0, cpus: 0, readOnlyRoot: false, network: 'host' });
   };
   const leftovers = removed.length;
@@ -141,7 +143,7 @@ export async function seed(db: Database, fake: FakeRuntime, size: Size): Promise
   for (let i = 0; i < leftovers; i++) await add(crypto.randomUUID(), true);
   for (let i = 0; i < leftovers; i++) {
     const id = crypto.randomUUID();
-    fake.volumes.set(`ws-${id.slice(0, 12)}-configs`, { name: `ws-${id.slice(0, 12)}-configs`, labels: { [LABEL_MANAGED]: 'true', [LABEL_WORKSPACE_ID]: id }, files: new Map() });
+    fake.volumes.set(`ws-${id.slice(0, 12)}-configs`, { name: `ws-${id.slice(0, 12)}-configs`, labels: { [LABEL_MANAGED]: 'true', [LABEL_DEPLOYMENT]: DEPLOYMENT, [LABEL_WORKSPACE_ID]: id }, files: new Map() });
   }
 }
 
@@ -156,7 +158,7 @@ async function measure(size: Size, variant: StaleTokenVariant): Promise<{ first:
     const containers = fake.containers.size;
     const pgss = await statementStats(db);
     const log = createLogger('silent');
-    const sweeper = createOrphanSweeper({ db, runtime: fake, log, staleTokenGraceS: GRACE_S, intervalMs: 60_000, staleTokenVariant: variant, deadlineMs: 600_000 });
+    const sweeper = createOrphanSweeper({ db, runtime: fake, log, staleTokenGraceS: GRACE_S, intervalMs: 60_000, staleTokenVariant: variant, deadlineMs: 600_000, deploymentId: DEPLOYMENT });
     const once = async (): Promise<Measured> => {
       await pgss?.reset();
       Object.assign(trips, { on: true, count: 0, ms: 0, byName: new Map() });

@@ -7,6 +7,7 @@ import type { Plugin } from 'graphql-yoga';
 import { BadUserInputError } from '../services/errors.js';
 import type { Logger } from '../services/log.js';
 import { useCsrfRule } from './csrf.js';
+import { isOutageError, serviceUnavailableError } from './outage.js';
 
 export const DOCUMENT_LIMITS = { maxDepth: 15, maxAliases: 50, maxTokens: 5000 } as const;
 
@@ -81,11 +82,16 @@ function useRequestIdOnMaskedErrors(): Plugin {
 
 /**
  * Coded errors (auth, RATE_LIMITED, typed pagination errors) and GraphQL's own request, parse and
- * validation errors pass through. Malformed pagination arguments become BAD_USER_INPUT. Anything
+ * validation errors pass through; database unavailability becomes SERVICE_UNAVAILABLE (outage.ts). Malformed pagination arguments become BAD_USER_INPUT. Anything
  * else is a bug or an outage: the client sees "Unexpected error." and the log gets the cause.
  */
 export function createMaskError(log: Logger, requestIdOf?: () => string) {
   return (error: unknown, message: string): Error => {
+    if (isOutageError(error)) {
+      if (error instanceof GraphQLError && !error.originalError) return error; // already the outage answer
+      log.warn({ err: error instanceof GraphQLError ? error.originalError : error }, 'database unavailable during a GraphQL request');
+      return serviceUnavailableError();
+    }
     if (error instanceof GraphQLError) {
       const original = error.originalError;
       if (original instanceof BadUserInputError) {

@@ -11,6 +11,7 @@ import type { Services } from '../services/index.js';
 import { useSharedSubscriptionExecution } from './subscription-execution.js';
 import { useCompiledExecution } from './graphql-jit.js';
 import { createMaskError, hardeningPlugins } from './graphql-hardening.js';
+import { isOutageError, serviceUnavailableError, useOutageAnswers } from './outage.js';
 
 export interface NodeServerContext {
   req: IncomingMessage;
@@ -32,7 +33,7 @@ export function createGraphQLHandler(services: Services): Yoga {
     renderGraphiQL,
     graphiql: { title: 'Workspace server' },
     // Subscribers with the same document and visibility share one execution per event (SSE and WebSocket).
-    plugins: [...hardeningPlugins(), useSharedSubscriptionExecution(), useCompiledExecution()],
+    plugins: [...hardeningPlugins(), useSharedSubscriptionExecution(), useCompiledExecution(), useOutageAnswers()],
     maskedErrors: { maskError: createMaskError(log) },
     // CORS is answered for every route by http/cors.ts, before yoga runs.
     cors: false,
@@ -43,7 +44,11 @@ export function createGraphQLHandler(services: Services): Yoga {
       error: (...a) => log.error(a.map(String).join(' ')),
     },
     context: async ({ request, req }) => {
-      const auth = await services.auth.authenticate(request.headers.get('authorization'));
+      const auth = await services.auth.authenticate(request.headers.get('authorization')).catch((err: unknown) => {
+        // A credential that could not be checked is an outage, not an invalid credential.
+        if (isOutageError(err)) throw serviceUnavailableError();
+        throw err;
+      });
       if (!auth.ok) throw invalidCredentialError();
       return {
         viewer: auth.viewer,

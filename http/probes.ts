@@ -29,9 +29,10 @@ export function sendHealth(res: ServerResponse): void {
   sendJson(res, 200, { status: 'ok' });
 }
 
-export async function sendReady(res: ServerResponse, pool: pg.Pool): Promise<void> {
-  if (await databaseAnswers(pool)) sendJson(res, 200, { status: 'ready' });
-  else sendError(res, 503, 'database is not answering');
+/** 503 within DATABASE_TIMEOUT_MS (or sooner) when the database hangs or is gone. */
+export async function sendReady(res: ServerResponse, pool: pg.Pool, databaseTimeoutMs = READY_TIMEOUT_MS): Promise<void> {
+  if (await databaseAnswers(pool, Math.min(READY_TIMEOUT_MS, databaseTimeoutMs))) sendJson(res, 200, { status: 'ready' });
+  else sendError(res, 503, 'database is not answering', { 'retry-after': '1' });
 }
 
 export async function sendMetrics(res: ServerResponse, registry: Registry): Promise<void> {

@@ -15,6 +15,8 @@ import { sendHealth, sendMetrics, sendReady } from './probes.js';
 import { createRequestLimiter } from './rate-limit.js';
 import { logRequest, requestIdOf } from './request-log.js';
 import { sendError } from './respond.js';
+import { RETRY_AFTER_S } from './outage.js';
+import { isDatabaseUnavailable } from '../services/db/unavailable.js';
 import { createAgentRoutes, type RestRoute } from './rest/agent-routes.js';
 
 export interface HttpApp {
@@ -45,7 +47,7 @@ export function createHttpApp(services: Services): HttpApp {
   const probe = (label: string, handle: Handler): Route => ({ label, probe: true, graphql: false, methods: ['GET', 'HEAD'], handle });
   const fixed: Record<string, Route> = {
     '/health': probe('/health', (_req, res) => sendHealth(res)),
-    '/ready': probe('/ready', (_req, res) => sendReady(res, deps.db.pool)),
+    '/ready': probe('/ready', (_req, res) => sendReady(res, deps.db.pool, deps.config.databaseTimeoutMs)),
     '/metrics': probe('/metrics', (_req, res) => sendMetrics(res, deps.metrics)),
     // OPTIONS (preflights) is answered before any route; any other method is 405.
     '/graphql': { label: '/graphql', probe: false, graphql: true, methods: ['GET', 'POST'], handle: (req, res, onOperation) => serveGraphQL(yoga, req, res, onOperation) },
@@ -95,7 +97,8 @@ export function createHttpApp(services: Services): HttpApp {
       .catch((err: unknown) => {
         log.error({ err, reqId, route: route.label }, 'request failed');
         if (res.headersSent) res.destroy();
-        else if (isDatabaseUnavailable(err)) sendError(res, 503, 'database unavailable', { 'retry-after': '1' });
+        // API.md "Outages": the agent routes (and any other) answer an outage with 503, never a 500.
+        else if (isDatabaseUnavailable(err)) sendError(res, 503, 'database unavailable', { 'retry-after': String(RETRY_AFTER_S) });
         else sendError(res, 500, 'internal error');
       });
   });
@@ -116,17 +119,4 @@ function pathOf(url: string | undefined): string {
   if (!url) return '/';
   const q = url.indexOf('?');
   return q === -1 ? url : url.slice(0, q);
-}
-
-/** Connection-level database failures: the request was fine, the database is not (503, not 500). */
-function isDatabaseUnavailable(err: unknown): boolean {
-  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P03', '53300'].includes(code)) return true;
-    const message = (e as { message?: unknown }).message;
-    if (typeof message === 'string' && /Connection terminated|timeout exceeded when trying to connect|after calling end on the pool|Can't reach database/i.test(message)) {
-      return true;
-    }
-  }
-  return false;
 }

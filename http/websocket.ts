@@ -3,6 +3,9 @@
 // connection_init; none is ANONYMOUS (a subscribe then answers UNAUTHENTICATED). Each subscribe is
 // parsed, validated (with the document limits) and given its context through yoga's envelop, whose
 // context factory re-authenticates; subscriptions then run the shared execution, masked as yoga masks.
+// While the database cannot be reached, connection_init is still acknowledged (a credential that
+// could not be checked is not an invalid one) and every subscribe answers an `error` with one
+// SERVICE_UNAVAILABLE error; a credential found invalid once it can be checked closes with 4403.
 // Limits: a connection-init timeout, keep-alive pings, a maximum of subscriptions per connection, and
 // the per-IP rate limit on upgrades and subscribes. A subscriber evicted for staying behind closes
 // its connection with SLOW_CONSUMER_CLOSE_CODE.
@@ -17,6 +20,7 @@ import type { Services } from '../services/index.js';
 import { FixedWindowLimiter } from '../services/rate-limit.js';
 import type { Yoga } from './graphql.js';
 import { createMaskError } from './graphql-hardening.js';
+import { isOutageError, isOutageResult, serviceUnavailableError } from './outage.js';
 import { preSerialisedPayload, rawPayloadReplacer, serveGraphQLWs, type WsExtra } from './graphql-ws-server.js';
 import { createSharedSubscribe } from './subscription-execution.js';
 
@@ -49,6 +53,14 @@ export interface WebSocketTransport {
 }
 
 const gqlError = (message: string, code: string) => new GraphQLError(message, { extensions: { code } });
+
+/** graphql-ws sends an `error` message (not `next`) only for a stream that throws: an outage is one. */
+async function* outageStream(): AsyncGenerator<never> {
+  throw serviceUnavailableError(false);
+}
+
+/** Connections acknowledged while their credential could not be checked (the database was down). */
+const unverified = new WeakSet<object>();
 
 function authorizationOf(params: Readonly<Record<string, unknown>> | undefined): string | null | false {
   const a = params?.authorization ?? params?.Authorization;
@@ -88,8 +100,14 @@ export function attachWebSocket(server: Server, yoga: Yoga, services: Services, 
       onConnect: async (ctx) => {
         const authorization = authorizationOf(ctx.connectionParams);
         if (authorization === false) return false;
-        const auth = await services.auth.authenticate(authorization);
-        return auth.ok; // false → 4403 Forbidden
+        try {
+          const auth = await services.auth.authenticate(authorization);
+          return auth.ok; // false → 4403 Forbidden
+        } catch (err) {
+          if (!isOutageError(err)) throw err;
+          unverified.add(ctx.extra.socket);
+          return true;
+        }
       },
       // Every subscriber sends the same few documents: keep one copy of each query string, not one
       // per subscription (graphql-ws holds the subscribe message for the subscription's lifetime).
@@ -100,9 +118,13 @@ export function attachWebSocket(server: Server, yoga: Yoga, services: Services, 
       // Queries and mutations run yoga's enveloped execute (it travels in rootValue, yoga's recipe).
       // Subscriptions run the shared execution directly, masked like yoga masks: yoga's per-result
       // wrappers would cost every subscriber a chain of iterators and closures for as long as it lives.
-      execute: (args: ExecutionArgs) => (args.rootValue as Enveloped).execute(args),
+      execute: async (args: ExecutionArgs) => {
+        const result = await (args.rootValue as Enveloped).execute(args);
+        return isOutageResult(result) ? outageStream() : result;
+      },
       subscribe: async (args: ExecutionArgs) => {
         const result = await subscribe(args);
+        if (isOutageResult(result)) return outageStream();
         // graphql-ws keeps these args for the subscription's lifetime; the stream has what it needs.
         (args as { contextValue?: unknown }).contextValue = undefined;
         return result;
@@ -140,6 +162,12 @@ export function attachWebSocket(server: Server, yoga: Yoga, services: Services, 
           // yoga's context factory re-authenticates: a token revoked since connection_init is refused here.
           built = await contextFactory();
         } catch (err) {
+          if (isOutageError(err)) return [serviceUnavailableError(false)];
+          if (err instanceof GraphQLError && unverified.has(ctx.extra.socket) && err.extensions?.code === 'UNAUTHENTICATED') {
+            // Acknowledged during an outage; checked now, the credential is invalid after all.
+            ctx.extra.socket.close(4403, 'Forbidden');
+            return [err];
+          }
           if (err instanceof GraphQLError) return [err];
           throw err;
         }

@@ -35,5 +35,7 @@ import '../resolvers/subsystems.js';
 import './node.js';
 import '../resolvers/node.js';
 import '../resolvers/workspace-counts.js';
+import './platform.js';
+import '../resolvers/platform.js';
 
 export const schema = builder.toSchema({ sortSchema: false });

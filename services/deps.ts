@@ -13,6 +13,11 @@ export interface ServiceDeps {
   log: Logger;
   /** Identifies this process in provisioning claims and reconciler leadership. */
   instanceId: string;
+  /**
+   * This deployment's id (one per database, shared by every instance): every container, volume (and, on
+   * Swarm, service and secret) is labeled with it, and sweepers touch only resources that carry it.
+   */
+  deploymentId: string;
   /** The 32-byte AES-256-GCM key for workspace secrets. */
   secretsKey: Buffer;
   /** The URL agents are told to reach the server at (known once the HTTP server is bound). */

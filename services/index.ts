@@ -10,6 +10,7 @@ import { createLifecycleService, type LifecycleService } from './lifecycle/servi
 import { createLogFollowService, type LogFollowService } from './logs/follow.js';
 import { createNodeService, type NodeService } from './nodes/service.js';
 import { createOrgTokenService, type OrgTokenService } from './org-tokens/service.js';
+import { createPlatformService, type PlatformService } from './platform/service.js';
 import { createReconcilers, type Reconcilers } from './reconcilers/index.js';
 import { createRegistryService, type RegistryService } from './registry/service.js';
 import { createSecretService, type SecretService } from './secrets/service.js';
@@ -36,6 +37,8 @@ export interface Services {
   logs: LogFollowService;
   /** The background loops (started by server.ts after listen) and their `subsystems` view. */
   reconcilers: Reconcilers;
+  /** Query.platform. */
+  platform: PlatformService;
 }
 
 export function createServices(deps: ServiceDeps, adminTokenHashes: () => readonly string[]): Services {
@@ -58,5 +61,6 @@ export function createServices(deps: ServiceDeps, adminTokenHashes: () => readon
   const reconcilers = createReconcilers({ ...deps, lifecycle, events });
   const nodes = createNodeService({ workspaces, tokens, orgTokens });
   const logs = createLogFollowService({ runtime: deps.runtime, log: deps.log, getWorkspace: (id) => workspaces.get(id) });
-  return { deps, auth, events, subscriptions, activity, tokens, orgTokens, secrets, lifecycle, workspaces, registry, reconcilers, nodes, logs };
+  const platform = createPlatformService(deps);
+  return { deps, auth, events, subscriptions, activity, tokens, orgTokens, secrets, lifecycle, workspaces, registry, reconcilers, nodes, logs, platform };
 }

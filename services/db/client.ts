@@ -56,9 +56,16 @@ export interface QueryOptions {
 export interface DatabaseOptions {
   url: string;
   embedded: boolean;
+  /** DATABASE_POOL_MAX; default 20 on a server, 8 embedded. */
   poolSize?: number;
+  /** DATABASE_TIMEOUT_MS: longest wait for a pooled connection, and for one statement. */
+  timeoutMs?: number;
+  /** Shown in pg_stat_activity (operators tell instances apart by it). */
+  applicationName?: string;
   onPoolError?: (err: Error) => void;
 }
+
+export const DEFAULT_DATABASE_TIMEOUT_MS = 5_000;
 
 /**
  * db.query sends named statements: each pooled connection parses and plans a text once and then only
@@ -90,11 +97,19 @@ function isStalePreparedStatement(err: unknown): boolean {
 }
 
 export function createDatabase(opts: DatabaseOptions): Database {
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_DATABASE_TIMEOUT_MS;
   const pool = new pg.Pool({
     connectionString: opts.url,
     max: opts.poolSize ?? (opts.embedded ? 8 : 20),
-    connectionTimeoutMillis: 10_000,
+    // Waiting for a free pooled connection and opening a new one both count here: a database that
+    // accepts TCP but never answers fails requests after this long instead of hanging them.
+    connectionTimeoutMillis: timeoutMs,
+    // Client-side, so it also bounds a statement to a database that stopped answering altogether
+    // (a server-side statement_timeout would never be heard from). Migrations (dbmate) and the
+    // leadership and listener sessions use their own connections and are not bounded by it.
+    query_timeout: timeoutMs,
     idleTimeoutMillis: 30_000,
+    ...(opts.applicationName ? { application_name: opts.applicationName.slice(0, 63) } : {}),
   });
   pool.on('error', (err) => opts.onPoolError?.(err));
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
@@ -127,7 +142,7 @@ export function createDatabase(opts: DatabaseOptions): Database {
       const hooks: Array<() => void> = [];
       const result = await prisma.$transaction(
         (sql) => fn({ sql, afterCommit: (h) => hooks.push(h), notify: !opts.embedded, eventsCommitted }),
-        { timeout: txOpts?.timeoutMs ?? 15_000, maxWait: 10_000 },
+        { timeout: txOpts?.timeoutMs ?? 15_000, maxWait: timeoutMs },
       );
       for (const h of hooks) {
         try {

@@ -4,6 +4,7 @@
 // keeps no container.
 import { Prisma } from '../db/client.js';
 import { appendEvents } from '../events/log.js';
+import { NO_RUNTIME_REASON } from '../provisioning/reasons.js';
 import { EXTERNAL_RUNTIME, isUuid } from '../workspaces/record.js';
 import { statusEvent, transition } from '../workspaces/transition.js';
 import { CRASH_LOOP_MAX_RESTARTS, CRASH_LOOP_WINDOW_MIN, beginProvisioning, crashLoopExhausted } from './begin-provisioning.js';
@@ -43,4 +44,27 @@ export async function autoRestartWorkspace(ctx: LifecycleContext, id: string): P
     await discardContainers(ctx.runtime, [{ workspaceId: w.id, upToGeneration: w.generation }], ctx.log);
   }
   return outcome.kind;
+}
+
+/**
+ * API.md "Outages": a workspace that went FAILED only because no runtime was reachable is provisioned
+ * again once one is (the health sweep's first tick after the runtime is back). The reason written by
+ * the provisioner is the marker; any other FAILED stays FAILED.
+ */
+export async function reprovisionAfterRuntimeOutage(ctx: LifecycleContext, id: string): Promise<boolean> {
+  if (!isUuid(id) || !ctx.runtime.available()) return false;
+  const begun = await ctx.db.tx(async (tx) => {
+    if (await pausedAncestor(tx.sql, id)) return null;
+    const b = await beginProvisioning(tx, [id], {
+      from: ['FAILED'],
+      source: 'runtime-returned',
+      where: Prisma.sql`AND w.runtime <> ${EXTERNAL_RUNTIME} AND w.last_sample_error = ${NO_RUNTIME_REASON}`,
+    });
+    const m = b.moved[0];
+    if (!m) return null;
+    await appendEvents(tx, b.events);
+    tx.afterCommit(() => ctx.provisioningBegan(m.workspace));
+    return m;
+  });
+  return begun !== null;
 }

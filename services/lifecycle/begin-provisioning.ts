@@ -16,7 +16,7 @@ export const CRASH_LOOP_MAX_RESTARTS = 5;
 export interface BeginOptions {
   from: readonly WorkspaceStatus[];
   /** Recorded in the status event's payload. */
-  source: 'restart' | 'resume' | 'auto-restart';
+  source: 'restart' | 'resume' | 'auto-restart' | 'runtime-returned';
   /** Extra guard, e.g. Prisma.sql`AND w.runtime <> 'external'`. */
   where?: Prisma.Sql;
 }
@@ -28,7 +28,8 @@ export interface Begun {
 }
 
 // An operator's restart or resume starts the crash-loop count afresh; an automatic restart counts
-// inside a 10-minute window that begins with the first of them.
+// inside a 10-minute window that begins with the first of them; provisioning again after a runtime
+// outage leaves the count as it was (the outage says nothing about the workspace).
 const manualCounter = Prisma.sql`, restart_count = 0, restart_window_started_at = NULL`;
 const automaticCounter = Prisma.sql`,
   restart_count = CASE WHEN w.restart_window_started_at IS NULL
@@ -42,9 +43,9 @@ export async function beginProvisioning(tx: Tx, ids: readonly string[], opts: Be
   const moved = await transitionMany(tx, ids, {
     to: 'PROVISIONING',
     from: opts.from,
-    set: Prisma.sql`, generation = w.generation + 1, provision_claimed_by = NULL, provision_claimed_at = NULL,
+    set: Prisma.sql`, generation = w.generation + 1, provision_claimed_by = NULL, provision_claimed_at = NULL, provision_started_at = NULL,
       active_tasks = 0, current_task = NULL, last_sample_error = NULL, runtime_state = '', last_active_at = now()
-      ${opts.source === 'auto-restart' ? automaticCounter : manualCounter}`,
+      ${opts.source === 'auto-restart' ? automaticCounter : opts.source === 'runtime-returned' ? Prisma.empty : manualCounter}`,
     where: opts.where,
   });
   if (moved.length === 0) return { moved, events: [] };

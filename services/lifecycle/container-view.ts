@@ -27,7 +27,8 @@ function newest(a: ContainerInfo, b: ContainerInfo): ContainerInfo {
 
 /** One entry per id, null when the workspace has no container or the runtime cannot be asked. */
 export async function containersFor(runtime: ContainerRuntime, log: Logger, ids: readonly string[]): Promise<(ContainerView | null)[]> {
-  if (ids.length === 0 || runtime.kind === 'none') return ids.map(() => null);
+  // Known unreachable: answered at once, no request waits for the runtime.
+  if (ids.length === 0 || runtime.kind === 'none' || !runtime.available()) return ids.map(() => null);
   try {
     if (ids.length === 1) {
       const c = await runtime.inspect(containerNameFor(ids[0]!));
@@ -52,6 +53,7 @@ export async function containersFor(runtime: ContainerRuntime, log: Logger, ids:
 
 export async function containerLogs(runtime: ContainerRuntime, log: Logger, containerId: string, tail: number): Promise<string | null> {
   const lines = Math.min(Math.max(Math.trunc(tail), 0), MAX_LOG_TAIL);
+  if (!runtime.available()) return null;
   try {
     return await runtime.logs(containerId, lines);
   } catch (err) {

@@ -56,9 +56,12 @@ export async function subtree(sql: Sql, rootId: string, throughPausedOnly: boole
   return rows.map(workspaceFromRow);
 }
 
-/** Asks the runtime now (a daemon that appeared since the last call is found at once). */
+/**
+ * The runtime's circuit, never a call: while the runtime is known unreachable a lifecycle mutation
+ * answers at once (API.md "Outages"); a background probe notices when it is back.
+ */
 export async function requireRuntime(runtime: ContainerRuntime): Promise<void> {
-  if (runtime.kind === 'none' || !(await runtime.ping())) throw new RuntimeUnavailableError();
+  if (runtime.kind === 'none' || !runtime.available()) throw new RuntimeUnavailableError();
 }
 
 /** Thrown inside a transaction whose root row did not move, so the rows it did move roll back. */

@@ -5,7 +5,7 @@
 import { isContainerWorkspace, type WorkspaceRecord } from '../workspaces/record.js';
 import { createProvisioningQueue, type ProvisioningQueue } from '../provisioning/queue.js';
 import type { ProvisionOutcome, ProvisionRequest } from '../provisioning/provisioner.js';
-import { autoRestartWorkspace } from './auto-restart.js';
+import { autoRestartWorkspace, reprovisionAfterRuntimeOutage } from './auto-restart.js';
 import { containerLogs, containersFor, type ContainerView } from './container-view.js';
 import { removeWorkspaceResources } from './containers.js';
 import type { LifecycleContext, LifecycleDeps } from './context.js';
@@ -28,7 +28,12 @@ export interface LifecycleService {
   hibernate(id: string, opts?: { force?: boolean; source?: 'mutation' | 'idle' }): Promise<WorkspaceRecord>;
   /** Health sweep: OFFLINE container workspace → PROVISIONING, or FAILED on the 6th restart in 10 min. */
   autoRestart(id: string): Promise<'restarted' | 'failed' | 'skipped'>;
-  /** At start-up: finish provisioning that a crashed or dead instance left claimed but unfinished. */
+  /** Health sweep, runtime reachable: FAILED only for want of a runtime → PROVISIONING. */
+  reprovisionAfterRuntimeOutage(id: string): Promise<boolean>;
+  /**
+   * At start-up: take over provisioning a crashed process or a dead instance left unfinished, then keep
+   * doing so (every instance watches for stale claims).
+   */
   resumePending(): Promise<void>;
   /** Stops background provisioning work (shutdown). */
   stop(): Promise<void>;
@@ -74,7 +79,7 @@ export function createLifecycleService(deps: LifecycleDeps, opts: LifecycleOptio
     cleanupRemoved(workspaceIds) {
       if (workspaceIds.length === 0) return;
       // Without a runtime there is nothing to ask; the orphan sweeper reaps once one answers.
-      if (deps.runtime.kind === 'none') return;
+      if (deps.runtime.kind === 'none' || !deps.runtime.available()) return;
       ctx.background('cleanup of removed workspaces', () => removeWorkspaceResources(deps.runtime, workspaceIds, log));
     },
     restart: (id, o) => restartWorkspace(ctx, id, o ?? {}),
@@ -82,6 +87,7 @@ export function createLifecycleService(deps: LifecycleDeps, opts: LifecycleOptio
     resume: (id) => resumeWorkspace(ctx, id),
     hibernate: (id, o) => hibernateWorkspace(ctx, id, o ?? {}),
     autoRestart: (id) => autoRestartWorkspace(ctx, id),
+    reprovisionAfterRuntimeOutage: (id) => reprovisionAfterRuntimeOutage(ctx, id),
     async resumePending() {
       await queue.resumePending();
     },

@@ -26,21 +26,15 @@ export type Existing = { kind: 'none' } | { kind: 'own-running'; container: Cont
  * Looks at what holds the name. `own-running` (a started container of this very generation) happens
  * when a provisioning interrupted after its start is resumed: it is adopted, not recreated.
  */
-export async function clearNameFor(
-  runtime: ContainerRuntime,
-  workspaceId: string,
-  generation: number,
-  opts: { onlyOlder?: boolean } = {},
-): Promise<Existing> {
+export async function clearNameFor(runtime: ContainerRuntime, workspaceId: string, generation: number): Promise<Existing> {
   const existing = await runtime.inspect(containerNameFor(workspaceId));
   if (!existing) return { kind: 'none' };
   if (existing.labels[LABEL_WORKSPACE_ID] !== workspaceId) throw new ForeignContainerInTheWay(existing.name);
   const found = generationOf(existing.labels) ?? -1;
   if (found > generation) throw new NewerGenerationPresent(found);
   if (found === generation && existing.running) return { kind: 'own-running', container: existing };
-  // Before the claim, a container of this very generation may be another claimant's work in progress.
-  if (found === generation && opts.onlyOlder) return { kind: 'none' };
-  // Older, or ours but never started (interrupted between create and start): discard it.
+  // Older, or ours but never started (interrupted between create and start): discard it. Only the
+  // claim holder calls this, so a container of its generation is never another claimant's work.
   await runtime.remove(existing.id, { force: true });
   return { kind: 'removed' };
 }

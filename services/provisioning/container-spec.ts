@@ -2,6 +2,7 @@
 // tier limits, restart policy and network. Pure functions, so the contract can be read in one place.
 import type { Config } from '../../config.js';
 import {
+  LABEL_DEPLOYMENT,
   LABEL_GENERATION,
   LABEL_MANAGED,
   LABEL_WORKSPACE_ID,
@@ -45,12 +46,13 @@ export function imageFor(workspace: Pick<WorkspaceRecord, 'image' | 'runtime'>, 
   return config.runtimeImages[key] ?? config.workspaceImage;
 }
 
-export function workspaceLabels(workspaceId: string): Record<string, string> {
-  return { [LABEL_MANAGED]: 'true', [LABEL_WORKSPACE_ID]: workspaceId };
+/** Every resource a workspace gets carries these (API.md "Container contract"). */
+export function workspaceLabels(workspaceId: string, deploymentId: string): Record<string, string> {
+  return { [LABEL_MANAGED]: 'true', [LABEL_DEPLOYMENT]: deploymentId, [LABEL_WORKSPACE_ID]: workspaceId };
 }
 
-export function containerLabels(workspaceId: string, generation: number): Record<string, string> {
-  return { ...workspaceLabels(workspaceId), [LABEL_GENERATION]: String(generation) };
+export function containerLabels(workspaceId: string, deploymentId: string, generation: number): Record<string, string> {
+  return { ...workspaceLabels(workspaceId, deploymentId), [LABEL_GENERATION]: String(generation) };
 }
 
 /** The generation a container was provisioned for; null when it carries no (valid) label. */
@@ -66,6 +68,7 @@ export interface SpecInput {
   secrets: Record<string, string>;
   config: Config;
   platformUrl: string;
+  deploymentId: string;
 }
 
 export function containerSpecFor(input: SpecInput): ContainerSpec {
@@ -85,9 +88,9 @@ export function containerSpecFor(input: SpecInput): ContainerSpec {
     name: containerNameFor(workspace.id),
     image: imageFor(workspace, config),
     env,
-    labels: containerLabels(workspace.id, generation),
+    labels: containerLabels(workspace.id, input.deploymentId, generation),
     configVolume: configVolumeFor(workspace.id),
-    volumeLabels: workspaceLabels(workspace.id),
+    volumeLabels: workspaceLabels(workspace.id, input.deploymentId),
     memoryBytes: limits.memoryBytes,
     cpus: limits.cpus,
     readOnlyRoot: limits.readOnlyRoot,

@@ -8,8 +8,11 @@ import { workspaceFromRow, type WorkspaceRecord } from '../workspaces/record.js'
 import { tokenRevokedEvents, type TokenService } from '../tokens/service.js';
 import { tokenFromRow } from '../tokens/records.js';
 
-/** A claim older than this (not refreshed by any step) belongs to a dead process. */
-export const STALE_CLAIM_S = 120;
+/**
+ * API.md "Outages": a claim is stale when its owner has no live database session or has not renewed
+ * it for this long. Claims are renewed every few seconds while the work runs (queue.ts).
+ */
+export const STALE_CLAIM_S = 10;
 
 export interface ProvisionTicket {
   workspaceId: string;
@@ -19,20 +22,54 @@ export interface ProvisionTicket {
 }
 
 /**
- * Claims the work. `takeOver` also accepts a claim that is stale or that this instance id held in a
- * previous process (start-up resume); otherwise only unclaimed work is taken.
+ * How a provisioner may claim the work:
+ * - `fresh`: right after the PROVISIONING commit, only unclaimed work;
+ * - `retry`: this instance's own work again after a transient failure (unclaimed, or still ours);
+ * - `takeover`: work the takeover loop judged stale (takeover.ts). The statement re-checks that the
+ *   claim is still the one judged (`from`) and still stale, so a live owner that renewed meanwhile
+ *   keeps its work.
  */
-export async function claimProvisioning(db: Database, t: ProvisionTicket, takeOver: boolean): Promise<WorkspaceRecord | null> {
+export type ClaimMode =
+  | { kind: 'fresh' }
+  | { kind: 'retry' }
+  | { kind: 'takeover'; from: string | null; ownerGone: boolean; ownerSessions: string[] };
+
+export async function claimProvisioning(db: Database, t: ProvisionTicket, mode: ClaimMode): Promise<WorkspaceRecord | null> {
+  const which =
+    mode.kind === 'fresh'
+      ? Prisma.sql`provision_claimed_by IS NULL`
+      : mode.kind === 'retry'
+        ? Prisma.sql`(provision_claimed_by IS NULL OR provision_claimed_by = ${t.owner})`
+        : Prisma.sql`provision_claimed_by IS NOT DISTINCT FROM ${mode.from}::text
+            AND (${mode.from}::text IS NULL
+                 OR ${mode.ownerGone}
+                 OR provision_claimed_at IS NULL
+                 OR provision_claimed_at < now() - make_interval(secs => ${STALE_CLAIM_S})
+                 OR provision_started_at < now() - make_interval(secs => ${STALE_CLAIM_S})
+                 OR NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.application_name = ANY(${mode.ownerSessions}::text[])))`;
   const rows = await db.prisma.$queryRaw<Record<string, unknown>[]>`
     /* claimProvisioning */
     UPDATE workspaces
-       SET provision_claimed_by = ${t.owner}, provision_claimed_at = now()
+       SET provision_claimed_by = ${t.owner}, provision_claimed_at = now(), provision_started_at = NULL
      WHERE id = ${t.workspaceId}::uuid AND status = 'PROVISIONING' AND generation = ${t.generation}
-       AND (provision_claimed_by IS NULL
-            OR (${takeOver} AND (provision_claimed_by = ${t.owner}
-                 OR provision_claimed_at < now() - make_interval(secs => ${STALE_CLAIM_S}))))
+       AND ${which}
     RETURNING *`;
   return rows[0] ? workspaceFromRow(rows[0]) : null;
+}
+
+/** Renews this instance's claims on the work it is doing now (not on work handed to the agent). */
+export async function renewClaims(db: Database, owner: string, workspaceIds: string[]): Promise<void> {
+  if (workspaceIds.length === 0) return;
+  await db.query`
+    /* renewProvisioningClaims */
+    UPDATE workspaces SET provision_claimed_at = now()
+     WHERE id = ANY(${workspaceIds}::uuid[]) AND status = 'PROVISIONING' AND provision_claimed_by = ${owner}
+       AND provision_started_at IS NULL`;
+}
+
+/** When the interrupted provisioning of this generation began (tokens minted since are its own). */
+export function provisioningBeganAt(w: WorkspaceRecord): Date {
+  return w.lastActiveAt > w.statusChangedAt ? w.lastActiveAt : w.statusChangedAt;
 }
 
 /** True while the work is still ours; refreshes the claim (and locks the row inside a transaction). */
@@ -55,7 +92,7 @@ export async function stillCurrent(sql: Database['prisma'] | Tx['sql'], t: Provi
 export async function startConfirmed(sql: Database['prisma'], t: ProvisionTicket): Promise<boolean> {
   const rows = await sql.$queryRaw<unknown[]>`
     /* confirmStartedContainer */
-    UPDATE workspaces SET provision_claimed_at = now()
+    UPDATE workspaces SET provision_claimed_at = now(), provision_started_at = now()
      WHERE id = ${t.workspaceId}::uuid AND generation = ${t.generation} AND provision_claimed_by = ${t.owner}
        AND status IN ('PROVISIONING', 'ONLINE', 'DEGRADED', 'OFFLINE')
     RETURNING id`;
@@ -122,23 +159,6 @@ export async function failProvisioning(db: Database, t: ProvisionTicket, reason:
     if (event) await appendEvents(tx, [event]);
     return true;
   });
-}
-
-export interface PendingProvisioning {
-  workspaceId: string;
-  generation: number;
-}
-
-/** Start-up: PROVISIONING rows whose claim is free, stale, or held by this instance id before a restart. */
-export async function pendingProvisioning(db: Database, owner: string): Promise<PendingProvisioning[]> {
-  const rows = await db.prisma.$queryRaw<{ id: string; generation: number }[]>`
-    /* pendingProvisioning */
-    SELECT id::text, generation FROM workspaces
-     WHERE status = 'PROVISIONING' AND runtime <> 'external'
-       AND (provision_claimed_by IS NULL OR provision_claimed_by = ${owner}
-            OR provision_claimed_at < now() - make_interval(secs => ${STALE_CLAIM_S}))
-     ORDER BY status_changed_at`;
-  return rows.map((r) => ({ workspaceId: r.id, generation: r.generation }));
 }
 
 /**

@@ -14,12 +14,13 @@ import { appendEvents } from '../events/log.js';
 import { createEventStreamKeeper, type EventStreamKeeper } from './event-stream.js';
 import { markContainerEventDeath } from './container-death.js';
 import { PartsFailed, TickSkipped, type LoopContext, type ReconcileLoop } from './loop.js';
-import { findLiveContainerWorkspaces, findRestartableOffline, markContainersDead, type LiveContainerWorkspace } from './loops-sql.js';
+import { NO_RUNTIME_REASON } from '../provisioning/reasons.js';
+import { findFailedForWantOfRuntime, findLiveContainerWorkspaces, findRestartableOffline, markContainersDead, type LiveContainerWorkspace } from './loops-sql.js';
 
 export interface HealthOptions {
   db: Database;
   runtime: ContainerRuntime;
-  lifecycle: Pick<LifecycleService, 'autoRestart'>;
+  lifecycle: Pick<LifecycleService, 'autoRestart' | 'reprovisionAfterRuntimeOutage'>;
   log: Logger;
   intervalMs: number;
   /** Event stream reconnect backoff (default 1 s doubling to 30 s). */
@@ -83,6 +84,20 @@ export function createHealthLoop(opts: HealthOptions): HealthLoop {
     return acted;
   }
 
+  /** The runtime answers (reconcile runs only then): FAILED-for-want-of-a-runtime goes again. */
+  async function reprovisionRuntimeFailed(failures: Record<string, unknown>): Promise<number> {
+    let acted = 0;
+    for (const id of await findFailedForWantOfRuntime(db.prisma, NO_RUNTIME_REASON)) {
+      try {
+        if (await lifecycle.reprovisionAfterRuntimeOutage(id)) acted++;
+      } catch (err) {
+        failures[`reprovision ${id}`] = err;
+      }
+    }
+    if (acted > 0) log.info({ count: acted }, 'provisioning again the workspaces that failed for want of a runtime');
+    return acted;
+  }
+
   async function reconcile(): Promise<number> {
     const failures: Record<string, unknown> = {};
     let acted = 0;
@@ -99,6 +114,10 @@ export function createHealthLoop(opts: HealthOptions): HealthLoop {
     // Independent of the death sweep: OFFLINE workspaces from liveness or events still get restarted.
     acted += await restartOffline(failures).catch((err: unknown) => {
       failures['restart sweep'] = err;
+      return 0;
+    });
+    acted += await reprovisionRuntimeFailed(failures).catch((err: unknown) => {
+      failures['runtime-outage sweep'] = err;
       return 0;
     });
     if (Object.keys(failures).length > 0) throw new PartsFailed(failures);
@@ -141,6 +160,13 @@ export function createHealthLoop(opts: HealthOptions): HealthLoop {
     restartTimer.unref();
   }
 
+  // The runtime is back (a probe of this instance said so): the leader reconciles now, which also
+  // provisions again what failed for want of a runtime, rather than at its next tick.
+  let leading = false;
+  runtime.onReachable?.(() => {
+    if (leading) void exclusive(reconcile).catch((err: unknown) => log.warn({ err }, 'reconcile after the runtime came back failed'));
+  });
+
   const stream = createEventStreamKeeper({
     runtime,
     log,
@@ -161,12 +187,14 @@ export function createHealthLoop(opts: HealthOptions): HealthLoop {
     drained: () => exclusive(async () => {}),
     async tick(_ctx: LoopContext) {
       if (runtime.kind === 'none') throw new TickSkipped('no container runtime configured');
+      leading = true;
       // Opened first: it retries by itself, so a daemon that comes back is watched before the next tick.
       stream.start();
       if (!(await runtime.ping())) throw new TickSkipped('container runtime unavailable');
       return exclusive(reconcile);
     },
     onLeadershipLost() {
+      leading = false;
       stream.stop();
       if (restartTimer) clearTimeout(restartTimer);
       restartTimer = null;

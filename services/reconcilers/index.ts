@@ -20,7 +20,7 @@ import { createSupervisor } from './supervisor.js';
 export type { SubsystemStatus };
 
 export interface ReconcilerDeps extends ServiceDeps {
-  lifecycle: Pick<LifecycleService, 'autoRestart' | 'hibernate'>;
+  lifecycle: Pick<LifecycleService, 'autoRestart' | 'hibernate' | 'reprovisionAfterRuntimeOutage'>;
   events: Pick<EventService, 'deleteExpired'>;
 }
 
@@ -46,6 +46,7 @@ export function createReconcilers(deps: ReconcilerDeps): Reconcilers {
     log: rlog,
     staleTokenGraceS: config.staleTokenGraceS,
     intervalMs: config.orphanSweepIntervalS * 1000,
+    deploymentId: deps.deploymentId,
   });
   const health = createHealthLoop({ db, runtime, lifecycle: deps.lifecycle, log: rlog, intervalMs: config.healthSweepIntervalS * 1000 });
   const loops: ReconcileLoop[] = [
@@ -58,6 +59,7 @@ export function createReconcilers(deps: ReconcilerDeps): Reconcilers {
       log: rlog,
       timeoutS: config.provisionTimeoutS,
       intervalMs: config.provisionTimeoutSweepIntervalS * 1000,
+      instanceId: deps.instanceId,
     }),
     createHibernationLoop({ db, lifecycle: deps.lifecycle, log: rlog, intervalMs: config.hibernationSweepIntervalS * 1000 }),
     createRetentionLoop(deps.events, config.eventRetentionDays),

@@ -11,6 +11,11 @@ import { lockKeyOf } from './loop.js';
 /** Advisory lock space of the reconcilers: (class, lockKeyOf(loop)), apart from the events lock. */
 export const RECONCILER_LOCK_CLASS = 740_511;
 
+/** What the leadership session is called in pg_stat_activity (at most 63 bytes, PostgreSQL's limit). */
+export function leadershipApplicationName(instanceId: string): string {
+  return `reconcilers ${instanceId}`.slice(0, 63);
+}
+
 export interface Leadership {
   /** True when this instance leads the loop now (tries to become leader when it does not). */
   acquire(loop: string): Promise<boolean>;
@@ -66,7 +71,7 @@ export function createLeadership(opts: LeadershipOptions): Leadership {
         connectionString: opts.url,
         keepAlive: true,
         query_timeout: opts.queryTimeoutMs ?? 10_000,
-        application_name: `reconcilers ${opts.instanceId}`.slice(0, 63),
+        application_name: leadershipApplicationName(opts.instanceId),
       });
       c.on('error', (err) => dropSession(c, err));
       c.on('end', () => dropSession(c, new Error('connection ended')));

@@ -31,22 +31,66 @@ export async function markSilentWorkspacesOffline(sql: Sql, timeoutS: number, si
   return transitioned(rows);
 }
 
+const overdue = (timeoutS: number, since: Date) =>
+  Prisma.sql`GREATEST(status_changed_at, last_active_at, ${since}::timestamptz) < now() - make_interval(secs => ${timeoutS}::int)`;
+
+export interface OverdueProvisioning {
+  id: string;
+  generation: number;
+  runtime: string;
+  owner: string | null;
+  /** The claim was renewed within the last 10 s. */
+  renewed: boolean;
+  /** The provisioner started this generation's container. */
+  started: boolean;
+}
+
+/** PROVISIONING past the timeout (read only: the facts its reason is made of). */
+export function findOverdueProvisioning(sql: Sql, timeoutS: number, since: Date, staleClaimS: number): Promise<OverdueProvisioning[]> {
+  return sql.$queryRaw<OverdueProvisioning[]>`
+    /* findOverdueProvisioning */
+    SELECT id::text AS id, generation, runtime, provision_claimed_by AS owner,
+           COALESCE(provision_claimed_at >= now() - make_interval(secs => ${staleClaimS}::int), false) AS renewed,
+           provision_started_at IS NOT NULL AS started
+      FROM workspaces
+     WHERE status = 'PROVISIONING' AND ${overdue(timeoutS, since)}
+     ORDER BY id`;
+}
+
+export interface ExplainedTimeout {
+  id: string;
+  generation: number;
+  reason: string;
+}
+
 /**
  * PROVISIONING for longer than `timeoutS` → FAILED. A provisioning period starts when the row entered
  * PROVISIONING or, for a re-provisioning from PROVISIONING (status unchanged), when beginProvisioning
- * reset last_active_at; `since` as above. The UPDATE re-checks status, generation and age.
+ * reset last_active_at; `since` as above. The UPDATE re-checks status, generation and age. With
+ * `explained`, only those rows, at the generation their reason was found for, each with its reason.
  */
-export async function failTimedOutProvisioning(sql: Sql, timeoutS: number, since: Date, reason: string): Promise<Transitioned[]> {
-  const age = Prisma.sql`GREATEST(status_changed_at, last_active_at, ${since}::timestamptz) < now() - make_interval(secs => ${timeoutS}::int)`;
+export async function failTimedOutProvisioning(
+  sql: Sql,
+  timeoutS: number,
+  since: Date,
+  reason: string,
+  explained?: readonly ExplainedTimeout[],
+): Promise<Transitioned[]> {
+  const only = explained !== undefined;
+  const list = explained ?? [];
   const rows = await sql.$queryRaw<Record<string, unknown>[]>`
     /* failTimedOutProvisioning */
     UPDATE workspaces w
-       SET status = 'FAILED', status_changed_at = now(), updated_at = now(), last_sample_error = ${reason},
+       SET status = 'FAILED', status_changed_at = now(), updated_at = now(), last_sample_error = COALESCE(old.reason, ${reason}),
            provision_claimed_by = NULL, provision_claimed_at = NULL
-      FROM (SELECT id, status, generation FROM workspaces
-             WHERE status = 'PROVISIONING' AND ${age}
-             ORDER BY id FOR UPDATE) old
+      FROM (SELECT ws.id, ws.status, ws.generation, r.reason, r.generation AS seen_generation FROM workspaces ws
+              LEFT JOIN unnest(${list.map((e) => e.id)}::uuid[], ${list.map((e) => e.generation)}::int[], ${list.map((e) => e.reason)}::text[])
+                     AS r(id, generation, reason) ON r.id = ws.id
+             WHERE ws.status = 'PROVISIONING' AND ${overdue(timeoutS, since)}
+               AND (NOT ${only} OR r.id IS NOT NULL)
+             ORDER BY ws.id FOR UPDATE OF ws) old
      WHERE w.id = old.id AND w.status = 'PROVISIONING' AND w.generation = old.generation
+       AND (NOT ${only} OR w.generation = old.seen_generation)
        AND GREATEST(w.status_changed_at, w.last_active_at, ${since}::timestamptz) < now() - make_interval(secs => ${timeoutS}::int)
     RETURNING old.status AS previous_status, w.*`;
   return transitioned(rows);
@@ -113,5 +157,15 @@ export async function findRestartableOffline(sql: Sql): Promise<string[]> {
        AND NOT EXISTS (SELECT 1 FROM up JOIN workspaces a ON a.id = up.ancestor
                         WHERE up.root = w.id AND a.status = 'PAUSED')
      ORDER BY w.status_changed_at, w.id`;
+  return rows.map((r) => r.id);
+}
+
+/** FAILED container workspaces whose reason is only that no runtime was reachable. */
+export async function findFailedForWantOfRuntime(sql: Sql, reason: string): Promise<string[]> {
+  const rows = await sql.$queryRaw<{ id: string }[]>`
+    /* findFailedForWantOfRuntime */
+    SELECT id::text AS id FROM workspaces
+     WHERE status = 'FAILED' AND runtime <> 'external' AND last_sample_error = ${reason}
+     ORDER BY status_changed_at, id`;
   return rows.map((r) => r.id);
 }

@@ -1,10 +1,12 @@
 // The orphan sweeper (API.md "Reconcilers"): four independent passes per cycle, each one listing (at
 // most once per cycle, shared) and one set-based statement. An error or an empty result in one pass
-// never stops the others, and the cycle is bounded by a deadline.
+// never stops the others, and the cycle is bounded by a deadline. It only ever touches this
+// deployment's resources, and unlabeled ones only by the REMOVED-rows name rule (ownership.ts).
 import type { Database } from '../db/client.js';
 import type { Logger } from '../log.js';
 import { LABEL_MANAGED, RuntimeUnavailable, type ContainerInfo, type ContainerRuntime, type VolumeInfo } from '../runtime/types.js';
 import { containerPresence, containerRef, refArrays, volumeRef, type WorkspaceRef } from './container-match.js';
+import { noRowRuleRef, ownershipOf, removedRuleRef, volumeGoesWith } from './ownership.js';
 import { PartsFailed, TickSkipped, type LoopContext, type ReconcileLoop } from './loop.js';
 import { runStaleTokenPass, type StaleTokenVariant } from './stale-tokens.js';
 import { findRefsRemovedOrAbsent, findRefsWithoutRow, findRemovedWorkspaceRefs, type RefRow } from './sweeper-sql.js';
@@ -23,6 +25,8 @@ export interface OrphanSweeperOptions {
   log: Logger;
   staleTokenGraceS: number;
   intervalMs: number;
+  /** This deployment's id: only resources labeled with it (or unlabeled ones, by the name rule) are swept. */
+  deploymentId: string;
   /** Bound of one cycle (default 30 s). */
   deadlineMs?: number;
   /** Test only, never reachable from config: see stale-tokens.ts. */
@@ -66,50 +70,66 @@ function withRefs<T extends ContainerInfo | VolumeInfo>(items: T[], refOf: (i: T
 }
 
 export function createOrphanSweeper(opts: OrphanSweeperOptions): OrphanSweeper {
-  const { db, runtime, log } = opts;
+  const { db, runtime, log, deploymentId } = opts;
   const deadlineMs = opts.deadlineMs ?? DEFAULT_DEADLINE_MS;
 
-  /** Force-removes the container, then (only if that worked) its config volume. */
-  async function reap(c: ContainerInfo, ref: WorkspaceRef, why: string): Promise<boolean> {
+  /**
+   * Force-removes the container, then (only if that worked) its config volume, when the volume listing
+   * shows one that belongs with it (never another deployment's). Without a ref (a container no row can
+   * match) the volume is left to the orphan-volumes pass.
+   */
+  async function reap(l: Listings, c: ContainerInfo, ref: WorkspaceRef | null, why: string): Promise<boolean> {
     try {
       await runtime.remove(c.id, { force: true });
     } catch (err) {
       log.warn({ err, container: c.name, why }, 'orphan sweeper: container removal failed; volume kept for the next cycle');
       return false;
     }
-    const volume = `ws-${ref.id ? ref.id.slice(0, 12) : ref.prefix}-configs`;
-    await runtime.removeVolume(volume).catch((err) => log.warn({ err, volume, why }, 'orphan sweeper: volume removal failed'));
-    log.info({ container: c.name, workspaceId: ref.id, why }, 'orphan sweeper reaped a container');
+    const volumes = ref ? await l.volumes().catch(() => [] as VolumeInfo[]) : [];
+    for (const v of volumes.filter((v) => volumeGoesWith(v, ref!, deploymentId))) {
+      await runtime.removeVolume(v.name).catch((err) => log.warn({ err, volume: v.name, why }, 'orphan sweeper: volume removal failed'));
+    }
+    log.info({ container: c.name, workspaceId: ref?.id, why }, 'orphan sweeper reaped a container');
     return true;
   }
 
-  async function reapAll(found: Array<{ item: ContainerInfo; ref: WorkspaceRef }>, rows: RefRow[], why: string, signal: AbortSignal) {
+  async function reapAll(l: Listings, found: Array<{ item: ContainerInfo; ref: WorkspaceRef }>, rows: RefRow[], why: string, signal: AbortSignal) {
     const match = matcher(rows);
     let acted = 0;
     for (const { item, ref } of found) {
       if (signal.aborted) break;
-      if (match(ref) && (await reap(item, ref, why))) acted++;
+      if (match(ref) && (await reap(l, item, ref, why))) acted++;
     }
     return acted;
   }
 
   const passes: Record<PassName, (l: Listings, signal: AbortSignal, deadline: number) => Promise<PassResult>> = {
     async 'removed-rows'(l, signal) {
-      const found = withRefs(await l.named(), containerRef);
+      const found = withRefs(await l.named(), (c) => removedRuleRef(c, deploymentId));
       if (found.length === 0) return { status: 'done', acted: 0 };
       const rows = await findRemovedWorkspaceRefs(db.prisma, refArrays(found.map((f) => f.ref)));
-      return { status: 'done', acted: await reapAll(found, rows, 'workspace removed', signal) };
+      return { status: 'done', acted: await reapAll(l, found, rows, 'workspace removed', signal) };
     },
 
     async 'no-row'(l, signal) {
-      const found = withRefs(await l.managed(), containerRef);
-      if (found.length === 0) return { status: 'done', acted: 0 };
+      const ours = (await l.managed()).map((item) => ({ item, ref: noRowRuleRef(item, deploymentId) }));
+      // Labeled with our deployment, but naming no workspace a row could have: no row exists.
+      let acted = 0;
+      for (const { item } of ours.filter((o) => o.ref === 'unmatchable')) {
+        if (signal.aborted) break;
+        if (await reap(l, item, null, 'no workspace row')) acted++;
+      }
+      const found = ours.flatMap((o) => (o.ref && o.ref !== 'unmatchable' ? [{ item: o.item, ref: o.ref }] : []));
+      if (found.length === 0) return { status: 'done', acted };
       const rows = await findRefsWithoutRow(db.prisma, refArrays(found.map((f) => f.ref)));
-      return { status: 'done', acted: await reapAll(found, rows, 'no workspace row', signal) };
+      return { status: 'done', acted: acted + (await reapAll(l, found, rows, 'no workspace row', signal)) };
     },
 
     async 'orphan-volumes'(l, signal) {
-      const volumes = withRefs(await l.volumes(), volumeRef);
+      const volumes = withRefs(
+        (await l.volumes()).filter((v) => ownershipOf(v.labels, deploymentId) === 'ours'),
+        volumeRef,
+      );
       const present = containerPresence(refArrays([...(await l.named()), ...(await l.managed())].map(containerRef)));
       const unused = volumes.filter((v) => !present(v.ref));
       if (unused.length === 0) return { status: 'done', acted: 0 };

@@ -29,8 +29,8 @@ export async function readSubsystems(deps: SubsystemsDeps): Promise<SubsystemSta
   const windowMs = (loop: LoopName) => HEALTHY_WINDOW_INTERVALS * deps.intervalMs(loop);
   const rows = await readTicks(deps.db.prisma, LOOP_NAMES, LOOP_NAMES.map((l) => windowMs(l) / 1000));
   const byName = new Map(rows.map((r) => [r.loop_name, r]));
-  // Asked now, from this instance: a follower may not have called the runtime for a while.
-  const runtimeUp = deps.runtime.kind !== 'none' && (await deps.runtime.ping().catch(() => false));
+  // This instance's circuit: its background probe keeps it current, and no request waits for a runtime.
+  const runtimeUp = deps.runtime.kind !== 'none' && deps.runtime.available();
   return LOOP_NAMES.map((name) => {
     const row = byName.get(name);
     const started = deps.startedAt(name);

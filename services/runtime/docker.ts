@@ -35,6 +35,8 @@ export interface DockerRuntimeOptions {
   /** Write files through a local volume's host directory where that is safe (docker-host-write.ts);
    * false always uploads an archive. Default true. */
   hostWrites?: boolean;
+  /** Idle timeout of ordinary API calls (RUNTIME_TIMEOUT_MS); default API_TIMEOUT_MS. */
+  timeoutMs?: number;
 }
 
 const CONFIG_MOUNT = '/configs';
@@ -47,7 +49,7 @@ const silentLog: RuntimeLog = { warn() {}, info() {} };
 export function createDockerRuntime(opts: DockerRuntimeOptions = {}): ContainerRuntime {
   const log = opts.log ?? silentLog;
   const conn = parseDockerHost(opts.dockerHost);
-  const api = dockerClient(conn, API_TIMEOUT_MS);
+  const api = dockerClient(conn, opts.timeoutMs ?? API_TIMEOUT_MS);
   // Event streams stay silent for as long as nothing happens, so they get no idle timeout.
   const streamApi = dockerClient(conn, undefined);
 
@@ -162,7 +164,7 @@ export function createDockerRuntime(opts: DockerRuntimeOptions = {}): ContainerR
     stop: (idOrName, timeoutSeconds = DEFAULT_STOP_TIMEOUT_S) =>
       call('stop', () => {
         // The daemon answers only once the grace period is over, so the idle timeout must outlast it.
-        const client = dockerClient(conn, (timeoutSeconds + 30) * 1000);
+        const client = dockerClient(conn, timeoutSeconds * 1000 + (opts.timeoutMs ?? API_TIMEOUT_MS));
         return tolerate(client.getContainer(idOrName).stop({ t: timeoutSeconds }), [304, 404]);
       }),
 

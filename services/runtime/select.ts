@@ -3,6 +3,7 @@
 // for Swarm) answers.
 import type { Config } from '../../config.js';
 import type { Logger } from '../log.js';
+import { withCircuit } from './circuit.js';
 import { createDockerRuntime } from './docker.js';
 import { createNoneRuntime } from './none.js';
 import { createSwarmRuntime } from './swarm.js';
@@ -13,10 +14,15 @@ export interface RuntimeSelection {
   deploymentId?: string;
 }
 
-export function createRuntime(config: Config, log: Logger, opts: RuntimeSelection = {}): ContainerRuntime {
+/**
+ * The configured runtime behind the circuit of API.md's "Outages" (circuit.ts); `dispose` stops its
+ * background probe.
+ */
+export function createRuntime(config: Config, log: Logger, opts: RuntimeSelection = {}): ContainerRuntime & { dispose?(): void } {
   if (config.containerRuntime === 'none') return createNoneRuntime();
-  if (config.containerRuntime === 'swarm') {
-    return createSwarmRuntime({ dockerHost: config.dockerHost, log, placement: config.swarmPlacement, deploymentId: opts.deploymentId });
-  }
-  return createDockerRuntime({ dockerHost: config.dockerHost, log });
+  const inner =
+    config.containerRuntime === 'swarm'
+      ? createSwarmRuntime({ dockerHost: config.dockerHost, log, placement: config.swarmPlacement, deploymentId: opts.deploymentId })
+      : createDockerRuntime({ dockerHost: config.dockerHost, log, timeoutMs: config.runtimeTimeoutMs });
+  return withCircuit(inner, { timeoutMs: config.runtimeTimeoutMs, probeIntervalMs: config.healthSweepIntervalS * 1000, log });
 }

@@ -4,6 +4,8 @@
 export const LABEL_MANAGED = 'molecule.platform.managed';
 export const LABEL_WORKSPACE_ID = 'molecule.workspace.id';
 export const LABEL_GENERATION = 'molecule.workspace.generation';
+/** The deployment (one per database) that created the resource; sweepers never touch another's. */
+export const LABEL_DEPLOYMENT = 'molecule.platform.deployment';
 
 /** Thrown when no container runtime answers (no daemon, socket missing, connection refused). */
 export class RuntimeUnavailable extends Error {
@@ -131,6 +133,11 @@ export interface ContainerRuntime {
    */
   events(onEvent: (e: RuntimeEvent) => void, onError: (err: Error) => void): Promise<EventStreamHandle>;
   hostCpuCount(): Promise<number>;
+  /**
+   * Optional: calls `fn` each time the runtime becomes reachable again after counting as unreachable
+   * (the health sweep then reconciles at once instead of at its next tick).
+   */
+  onReachable?(fn: () => void): void;
 }
 
 export function containerNameFor(workspaceId: string): string {

@@ -121,6 +121,7 @@ const WORKSPACE_TIMESTAMPS = [
   'last_heartbeat_at',
   'last_active_at',
   'provision_claimed_at',
+  'provision_started_at',
   'restart_window_started_at',
   'status_changed_at',
   'removed_at',

@@ -53,6 +53,7 @@ export function workspaceFromRow(r: Record<string, unknown>): WorkspaceRecord {
     generation: r.generation as number,
     provisionClaimedBy: (r.provision_claimed_by as string | null) ?? null,
     provisionClaimedAt: (r.provision_claimed_at as Date | null) ?? null,
+    provisionStartedAt: (r.provision_started_at as Date | null) ?? null,
     restartWindowStartedAt: (r.restart_window_started_at as Date | null) ?? null,
     restartCount: r.restart_count as number,
     statusChangedAt: r.status_changed_at as Date,

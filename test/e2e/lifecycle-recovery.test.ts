@@ -1,6 +1,7 @@
 // Recovery on a real Docker daemon: a server killed in the middle of provisioning has the next start
 // finish the job, and a server started while no daemon answers keeps running (FAILED workspaces,
-// RuntimeUnavailableError) and provisions again, with no restart, once a daemon appears.
+// RuntimeUnavailableError) and, once its background probe finds the daemon that appeared, provisions
+// the FAILED workspace again by itself and accepts restarts, with no server restart.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LABEL_GENERATION, LABEL_WORKSPACE_ID } from '../../services/runtime/types.js';
 import { createDockerProxy, type DockerProxy } from '../support/docker-proxy.js';
@@ -85,7 +86,7 @@ describe.skipIf(!dockerAvailable && !process.env.CI)('lifecycle recovery on Dock
   it('runs without a reachable daemon (FAILED, RuntimeUnavailableError) and provisions once one appears, with no restart', async () => {
     const late = createDockerProxy(DOCKER_HOST);
     cleanups.push(() => late.close());
-    const s: TestServer = await startTestServer({ ...e2e.env, DOCKER_HOST: late.dockerHost });
+    const s: TestServer = await startTestServer({ ...e2e.env, DOCKER_HOST: late.dockerHost, HEALTH_SWEEP_INTERVAL_S: '1' });
     cleanups.push(() => s.stop());
 
     const r = await s.gql(CREATE, { input: { name: 'no daemon yet' } });
@@ -102,6 +103,9 @@ describe.skipIf(!dockerAvailable && !process.env.CI)('lifecycle recovery on Dock
     expect((await s.gql('{ viewer { kind } }')).data.viewer.kind).toBe('ADMIN');
 
     await late.listen();
+    // The runtime counts as reachable once a background probe (every HEALTH_SWEEP_INTERVAL_S) answers.
+    await eventually(async () => ((await s.gql('{ platform { runtimeReachable } }')).data.platform.runtimeReachable ? true : undefined), 10_000, 'the runtime reachable');
+    await eventually(async () => ((await s.gql(STATUS, { id })).data.workspace.status === 'ONLINE' ? true : undefined), 30_000, 'ONLINE by itself');
     const accepted = await s.gql(RESTART, { id });
     expect(accepted.data.restartWorkspace.__typename).toBe('RestartWorkspaceSuccess');
     await eventually(async () => ((await s.gql(STATUS, { id })).data.workspace.status === 'ONLINE' ? true : undefined), 30_000, 'ONLINE');

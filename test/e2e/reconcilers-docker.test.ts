@@ -8,7 +8,7 @@
 // other test files' containers on the shared daemon, and a daemon restart must be real.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { LABEL_GENERATION, LABEL_MANAGED, LABEL_WORKSPACE_ID, configVolumeFor, containerNameFor } from '../../services/runtime/types.js';
+import { LABEL_DEPLOYMENT, LABEL_GENERATION, LABEL_MANAGED, LABEL_WORKSPACE_ID, configVolumeFor, containerNameFor } from '../../services/runtime/types.js';
 import { AGENT_IMAGE, DOCKER_HOST, dockerAvailable, ensureAgentImage } from '../support/docker-e2e.js';
 import { PAUSE, RESTART, RESUME, eventsOf, eventually, lastEventId } from '../support/lifecycle-fixtures.js';
 import { startPrivateDockerd, type PrivateDockerd } from '../support/private-dockerd.js';
@@ -48,7 +48,8 @@ describe.skipIf(!dockerAvailable && !process.env.CI)('reconcilers on a real Dock
   /** A container made behind the server's back, sleeping, with its config volume. */
   async function plantContainer(name: string, labels: Record<string, string>): Promise<void> {
     const volume = `${name}-configs`;
-    await dockerd.api.createVolume({ Name: volume, Labels: labels[LABEL_MANAGED] ? { [LABEL_MANAGED]: 'true', [LABEL_WORKSPACE_ID]: labels[LABEL_WORKSPACE_ID]! } : {} });
+    const { [LABEL_GENERATION]: _generation, ...volumeLabels } = labels;
+    await dockerd.api.createVolume({ Name: volume, Labels: volumeLabels });
     const c = await dockerd.api.createContainer({
       name,
       Image: AGENT_IMAGE,
@@ -72,7 +73,8 @@ describe.skipIf(!dockerAvailable && !process.env.CI)('reconcilers on a real Dock
     it('reaps a labeled ws- container whose workspace has no row, then its volume', async () => {
       const ghost = randomUUID();
       const name = containerNameFor(ghost);
-      await plantContainer(name, { [LABEL_MANAGED]: 'true', [LABEL_WORKSPACE_ID]: ghost, [LABEL_GENERATION]: '1' });
+      const deployment = s.services.deps.deploymentId;
+      await plantContainer(name, { [LABEL_MANAGED]: 'true', [LABEL_DEPLOYMENT]: deployment, [LABEL_WORKSPACE_ID]: ghost, [LABEL_GENERATION]: '1' });
       expect(await containerExists(name)).toBe(true);
       await eventually(async () => (!(await containerExists(name)) ? true : undefined), 15_000, 'the container to be reaped');
       await eventually(async () => (!(await volumeExists(configVolumeFor(ghost))) ? true : undefined), 15_000, 'the volume to be reaped');

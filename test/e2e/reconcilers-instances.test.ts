@@ -5,7 +5,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { LABEL_GENERATION, LABEL_MANAGED, LABEL_WORKSPACE_ID, containerNameFor } from '../../services/runtime/types.js';
+import { LABEL_DEPLOYMENT, LABEL_GENERATION, LABEL_MANAGED, LABEL_WORKSPACE_ID, containerNameFor } from '../../services/runtime/types.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { AGENT_IMAGE, DOCKER_HOST, dockerAvailable, ensureAgentImage, spawnServer, type ChildServer } from '../support/docker-e2e.js';
 import { eventually } from '../support/lifecycle-fixtures.js';
@@ -80,13 +80,15 @@ describe.skipIf(!dockerAvailable && !process.env.CI)('two server instances on on
         r.leader_instance,
       ]),
     );
+  const deploymentId = async () =>
+    (await sql.query<{ id: string }>(`SELECT deployment_id::text AS id FROM platform_settings WHERE id = 1`)).rows[0]!.id;
   async function plantOrphan(): Promise<string> {
     const ghost = randomUUID();
     const c = await dockerd.api.createContainer({
       name: containerNameFor(ghost),
       Image: AGENT_IMAGE,
       Entrypoint: ['/bin/sh', '-c', 'trap "exit 0" TERM; while true; do sleep 1; done'],
-      Labels: { [LABEL_MANAGED]: 'true', [LABEL_WORKSPACE_ID]: ghost, [LABEL_GENERATION]: '1' },
+      Labels: { [LABEL_MANAGED]: 'true', [LABEL_DEPLOYMENT]: await deploymentId(), [LABEL_WORKSPACE_ID]: ghost, [LABEL_GENERATION]: '1' },
       HostConfig: { NetworkMode: 'none' },
     });
     await c.start();

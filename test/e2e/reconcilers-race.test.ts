@@ -60,6 +60,7 @@ describe('the stale-token race on the PostgreSQL server', () => {
       runtime: fake,
       log: testLog,
       staleTokenGraceS: GRACE_S,
+      deploymentId: s.services.deps.deploymentId,
       intervalMs: 60_000,
       staleTokenVariant: variant,
       async beforeRevoke() {

@@ -3,9 +3,12 @@
 // container of the newest generation survives), and failures that become FAILED with a generic reason.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createFakeRuntime, type FakeRuntime } from '../../services/runtime/fake.js';
-import { ContainerNameConflict, LABEL_GENERATION, LABEL_MANAGED, LABEL_WORKSPACE_ID, configVolumeFor, containerNameFor } from '../../services/runtime/types.js';
+import { ContainerNameConflict, LABEL_DEPLOYMENT, LABEL_GENERATION, LABEL_MANAGED, LABEL_WORKSPACE_ID, configVolumeFor, containerNameFor } from '../../services/runtime/types.js';
 import { RESTART, createWorkspace, eventsOf, lastEventId, liveTokenCount, row, viewerKind } from '../support/lifecycle-fixtures.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { dbMode } from '../support/database.js';
+import { listenerApplicationName } from '../../services/events/listener.js';
+import pg from 'pg';
 
 const GIB = 1024 * 1024 * 1024;
 
@@ -32,8 +35,10 @@ describe('provisioning on the fake runtime', () => {
     expect(c).toBeDefined();
     expect(c!.name).toBe(`ws-${id.slice(0, 12)}`);
     expect(c!.running).toBe(true);
-    expect(c!.spec.labels).toEqual({ [LABEL_MANAGED]: 'true', [LABEL_WORKSPACE_ID]: id, [LABEL_GENERATION]: '1' });
-    expect(fake.volumes.get(configVolumeFor(id))?.labels).toEqual({ [LABEL_MANAGED]: 'true', [LABEL_WORKSPACE_ID]: id });
+    const deployment = (await s.gql('{ platform { deploymentId } }')).data.platform.deploymentId;
+    expect(deployment).toBe(s.services.deps.deploymentId);
+    expect(c!.spec.labels).toEqual({ [LABEL_MANAGED]: 'true', [LABEL_DEPLOYMENT]: deployment, [LABEL_WORKSPACE_ID]: id, [LABEL_GENERATION]: '1' });
+    expect(fake.volumes.get(configVolumeFor(id))?.labels).toEqual({ [LABEL_MANAGED]: 'true', [LABEL_DEPLOYMENT]: deployment, [LABEL_WORKSPACE_ID]: id });
     expect(c!.spec.env).toEqual({
       OPENAI_API_KEY: 'sk-test',
       WORKSPACE_ID: id,
@@ -235,21 +240,35 @@ describe('provisioning on the fake runtime', () => {
     await settle();
     // As a crashed instance leaves it: PROVISIONING at a new generation, claimed long ago, no container.
     await s.db.prisma.$executeRaw`UPDATE workspaces SET generation = generation + 1, provision_claimed_by = 'dead-instance',
-      provision_claimed_at = now() - interval '1 hour' WHERE id = ${id}::uuid`;
+      provision_claimed_at = now() - interval '1 hour', provision_started_at = NULL WHERE id = ${id}::uuid`;
     await s.services.lifecycle.resumePending();
     await settle();
     expect(containersOf(id).map((c) => c.spec.labels[LABEL_GENERATION])).toEqual(['2']);
     expect((await row(s, id)).provision_claimed_by).toBe(s.services.deps.instanceId);
   });
 
-  it('leaves a fresh claim of another live instance alone', async () => {
+  it('leaves a fresh claim of another live instance alone, and takes it over once that instance has no session', async () => {
     const { id } = await createWorkspace(s);
     await settle();
-    await s.db.prisma.$executeRaw`UPDATE workspaces SET generation = generation + 1, provision_claimed_by = 'other-live-instance',
-      provision_claimed_at = now() WHERE id = ${id}::uuid`;
+    const claimFresh = () => s.db.prisma.$executeRaw`UPDATE workspaces SET generation = 2, provision_claimed_by = 'other-instance',
+      provision_claimed_at = now(), provision_started_at = NULL WHERE id = ${id}::uuid`;
+    await claimFresh();
+    if (dbMode() === 'server') {
+      // The other instance is alive: its event-listener session is connected, and it just renewed.
+      const session = new pg.Client({ connectionString: s.database.url, application_name: listenerApplicationName('other-instance') });
+      await session.connect();
+      await s.services.lifecycle.resumePending();
+      await settle();
+      expect(containersOf(id).map((c) => c.spec.labels[LABEL_GENERATION])).toEqual(['1']);
+      expect((await row(s, id)).provision_claimed_by).toBe('other-instance');
+      await session.end();
+      await claimFresh();
+    }
+    // No session (on embedded PGlite no other instance can exist): the claim is stale at once.
     await s.services.lifecycle.resumePending();
     await settle();
-    expect(containersOf(id).map((c) => c.spec.labels[LABEL_GENERATION])).toEqual(['1']);
+    expect(containersOf(id).map((c) => c.spec.labels[LABEL_GENERATION])).toEqual(['2']);
+    expect((await row(s, id)).provision_claimed_by).toBe(s.services.deps.instanceId);
   });
 
   it('reads the containers of a page of workspaces with one runtime call', async () => {

@@ -1,6 +1,7 @@
 // A Docker API proxy on a unix socket, for end-to-end tests: it forwards every request to the real
 // daemon, can hold one matching request until the test releases or drops it (to stop a server at an
-// exact provisioning step), and can be started late (a daemon that "appears" while a server runs).
+// exact provisioning step), can be started late (a daemon that "appears" while a server runs), and can
+// freeze (a hung daemon: connections are accepted, nothing is answered, open streams go silent).
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
@@ -25,6 +26,10 @@ export interface DockerProxy {
   holdNext(match: (method: string, url: string) => boolean): Promise<HeldRequest>;
   /** Forwarded requests whose answer has not finished yet (a followed log stream stays in flight). */
   inFlight(match: (method: string, url: string) => boolean): number;
+  /** From now on nothing is answered (requests wait, open responses stop) until thaw(). */
+  freeze(): void;
+  /** Forwards what waited and lets open responses flow again. */
+  thaw(): void;
   close(): Promise<void>;
 }
 
@@ -34,13 +39,24 @@ export function createDockerProxy(upstreamDockerHost: string | undefined): Docke
   const upstream = parseDockerHost(upstreamDockerHost);
   const holds: Array<{ match: (m: string, u: string) => boolean; resolve: (h: HeldRequest) => void }> = [];
   const flying = new Set<{ method: string; url: string }>();
+  let frozen = false;
+  const waitingForThaw: Array<() => void> = [];
+  const flowing = new Set<{ up: http.IncomingMessage; res: http.ServerResponse }>();
 
   const forward = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (frozen) return void waitingForThaw.push(() => forward(req, res));
     const entry = { method: req.method ?? 'GET', url: req.url ?? '/' };
     flying.add(entry);
     res.on('close', () => flying.delete(entry));
     const target = 'socketPath' in upstream ? { socketPath: upstream.socketPath } : { host: upstream.host, port: upstream.port };
     const out = http.request({ ...target, method: req.method, path: req.url, headers: req.headers }, (up) => {
+      const stream = { up, res };
+      flowing.add(stream);
+      up.once('close', () => flowing.delete(stream));
+      if (frozen) return void waitingForThaw.push(() => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      });
       res.writeHead(up.statusCode ?? 502, up.headers);
       up.pipe(res);
     });
@@ -68,6 +84,15 @@ export function createDockerProxy(upstreamDockerHost: string | undefined): Docke
       }),
     holdNext: (match) => new Promise((resolve) => holds.push({ match, resolve })),
     inFlight: (match) => [...flying].filter((r) => match(r.method, r.url)).length,
+    freeze() {
+      frozen = true;
+      for (const { up, res } of flowing) up.unpipe(res);
+    },
+    thaw() {
+      frozen = false;
+      for (const { up, res } of flowing) if (res.headersSent) up.pipe(res);
+      for (const go of waitingForThaw.splice(0)) go();
+    },
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

@@ -20,10 +20,15 @@ describe('health loop', () => {
   let fake: FakeRuntime;
   let restarted: string[];
   let health: HealthLoop;
+  let reprovisioned: string[] = [];
   const lifecycle = {
     autoRestart: async (id: string) => {
       restarted.push(id);
       return 'restarted' as const;
+    },
+    reprovisionAfterRuntimeOutage: async (id: string) => {
+      reprovisioned.push(id);
+      return true;
     },
   };
 
@@ -37,6 +42,7 @@ describe('health loop', () => {
     await t.db.prisma.$executeRaw`/* testReset */ TRUNCATE workspaces, workspace_auth_tokens, workspace_events CASCADE`;
     fake = createFakeRuntime();
     restarted = [];
+    reprovisioned = [];
     health?.onLeadershipLost?.();
     health = createHealthLoop({ db: t.db, runtime: fake, lifecycle, log: testLog, intervalMs: 60_000, reconnectBaseMs: 10, reconnectMaxMs: 40, restartSettleMs: 30 });
   });
@@ -166,6 +172,20 @@ describe('health loop', () => {
     expect(fake.openEventStreams()).toBe(1);
     health.onLeadershipLost!();
     expect(fake.openEventStreams()).toBe(0);
+  });
+
+  it('provisions again, once the runtime answers, the workspaces that went FAILED only for want of one', async () => {
+    const outage = await insertWorkspace(t.db, { status: 'FAILED' });
+    const other = await insertWorkspace(t.db, { status: 'FAILED' });
+    await t.db.prisma.$executeRaw`/* testReasons */ UPDATE workspaces SET last_sample_error = CASE WHEN id = ${outage}::uuid
+      THEN 'no container runtime is reachable' ELSE 'workspace image not found' END`;
+    fake.setAvailable(false);
+    await expect(health.tick(ctx())).rejects.toBeInstanceOf(TickSkipped);
+    expect(reprovisioned).toEqual([]);
+    fake.setAvailable(true);
+    await health.tick(ctx());
+    expect(reprovisioned).toEqual([outage]);
+    expect(reprovisioned).not.toContain(other);
   });
 
   it('skips its tick without a container runtime, or when it does not answer', async () => {

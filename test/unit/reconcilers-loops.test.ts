@@ -5,7 +5,7 @@ import { ConflictError } from '../../services/errors.js';
 import { createHibernationLoop } from '../../services/reconcilers/hibernation.js';
 import { createLivenessLoop } from '../../services/reconcilers/liveness.js';
 import { PartsFailed } from '../../services/reconcilers/loop.js';
-import { createProvisionTimeoutLoop, provisionTimeoutReason } from '../../services/reconcilers/provision-timeout.js';
+import { createProvisionTimeoutLoop, provisionTimeoutReason, timeoutReasons } from '../../services/reconcilers/provision-timeout.js';
 import { createRetentionLoop, retentionIntervalMs } from '../../services/reconcilers/retention.js';
 import { createFakeRuntime, type FakeRuntime } from '../../services/runtime/fake.js';
 import type { WorkspaceRecord } from '../../services/workspaces/record.js';
@@ -13,8 +13,8 @@ import { addManagedContainer, eventsFor, insertWorkspace, openTestDb, statusOf, 
 
 const ctx = (leaderSince = new Date(0)) => ({ signal: new AbortController().signal, leaderSince });
 
-const addContainer = (fake: FakeRuntime, workspaceId: string, generation: number, name?: string) =>
-  addManagedContainer(fake, workspaceId, generation, { name });
+const addContainer = (fake: FakeRuntime, workspaceId: string, generation: number, name?: string, running = true) =>
+  addManagedContainer(fake, workspaceId, generation, { name, running });
 
 describe('reconciler loops', () => {
   let t: ReconcilerTestDb;
@@ -70,6 +70,33 @@ describe('reconciler loops', () => {
       const rows = await t.db.prisma.$queryRaw<{ last_sample_error: string }[]>`
         /* testReason */ SELECT last_sample_error FROM workspaces WHERE id = ${ws}::uuid`;
       expect(rows[0]!.last_sample_error).toBe(provisionTimeoutReason(600));
+    });
+
+    it('says what actually happened: never claimed, claimed by a dead instance, created but never started, still being provisioned', async () => {
+      const overdue = { status: 'PROVISIONING' as const, generation: 4, statusChangedAgoS: 700, lastActiveAgoS: 700 };
+      const unclaimed = await insertWorkspace(t.db, overdue);
+      const orphaned = await insertWorkspace(t.db, overdue);
+      const created = await insertWorkspace(t.db, overdue);
+      const busy = await insertWorkspace(t.db, overdue);
+      const claim = (id: string, owner: string, agoS: number) =>
+        t.db.prisma.$executeRaw`/* testClaim */ UPDATE workspaces SET provision_claimed_by = ${owner},
+          provision_claimed_at = now() - make_interval(secs => ${agoS}) WHERE id = ${id}::uuid`;
+      await claim(orphaned, 'instance-gone', 60);
+      await claim(created, 'instance-gone', 60);
+      await claim(busy, 'instance-me', 1);
+      await addContainer(fake, created, 4, undefined, false);
+      const loop = createProvisionTimeoutLoop({ db: t.db, runtime: fake, log: testLog, timeoutS: 600, intervalMs: 30_000, instanceId: 'instance-me' });
+      expect(await loop.tick(ctx())).toBe(4);
+      const reasons = await t.db.prisma.$queryRaw<{ id: string; last_sample_error: string }[]>`
+        /* testReasons */ SELECT id::text, last_sample_error FROM workspaces`;
+      const reasonOf = new Map(reasons.map((r) => [r.id, r.last_sample_error]));
+      expect(reasonOf.get(unclaimed)).toBe(timeoutReasons.neverClaimed(600));
+      expect(reasonOf.get(orphaned)).toBe(timeoutReasons.ownerDied(600, 'instance-gone'));
+      expect(reasonOf.get(created)).toBe(timeoutReasons.neverStarted(600));
+      // Embedded: this instance's own fresh claim is alive; on a server, its sessions say so.
+      if (t.db.embedded) expect(reasonOf.get(busy)).toBe(timeoutReasons.stillWorking(600, 'instance-me'));
+      else expect(reasonOf.get(busy)).toBe(timeoutReasons.ownerDied(600, 'instance-me'));
+      expect((await eventsFor(t.db, orphaned))[0]!.payload).toMatchObject({ reason: timeoutReasons.ownerDied(600, 'instance-gone') });
     });
 
     it('writes no event when nothing matched', async () => {

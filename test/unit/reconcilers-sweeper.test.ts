@@ -6,14 +6,21 @@ import { createOrphanSweeper, type OrphanSweeperOptions } from '../../services/r
 import { PartsFailed, TickSkipped } from '../../services/reconcilers/loop.js';
 import { createFakeRuntime, type FakeRuntime } from '../../services/runtime/fake.js';
 import { createNoneRuntime } from '../../services/runtime/none.js';
-import { LABEL_GENERATION, LABEL_MANAGED, LABEL_WORKSPACE_ID, type ContainerRuntime } from '../../services/runtime/types.js';
+import { LABEL_DEPLOYMENT, LABEL_GENERATION, LABEL_MANAGED, LABEL_WORKSPACE_ID, type ContainerRuntime } from '../../services/runtime/types.js';
 import { eventsFor, insertToken, insertWorkspace, liveTokens, openTestDb, prefixOf, testLog, type ReconcilerTestDb } from '../support/reconcilers.js';
 
 const STALE = 400;
-const labelsFor = (id: string) => ({ [LABEL_MANAGED]: 'true', [LABEL_WORKSPACE_ID]: id, [LABEL_GENERATION]: '1' });
+const DEPLOYMENT = randomUUID();
+const OTHER_DEPLOYMENT = randomUUID();
+const labelsFor = (id: string, deployment: string | null = DEPLOYMENT) => ({
+  [LABEL_MANAGED]: 'true',
+  ...(deployment ? { [LABEL_DEPLOYMENT]: deployment } : {}),
+  [LABEL_WORKSPACE_ID]: id,
+  [LABEL_GENERATION]: '1',
+});
 
 async function addContainer(fake: FakeRuntime, name: string, labels: Record<string, string>, volume = `${name}-configs`) {
-  const volumeLabels: Record<string, string> = LABEL_MANAGED in labels ? { [LABEL_MANAGED]: 'true', [LABEL_WORKSPACE_ID]: labels[LABEL_WORKSPACE_ID]! } : {};
+  const { [LABEL_GENERATION]: _generation, ...volumeLabels } = LABEL_MANAGED in labels ? labels : ({} as Record<string, string>);
   const { id } = await fake.create({
     name,
     image: 'agent',
@@ -37,7 +44,7 @@ describe('orphan sweeper', () => {
   let t: ReconcilerTestDb;
   let fake: FakeRuntime;
   const sweeper = (o: Partial<OrphanSweeperOptions> = {}, runtime: ContainerRuntime = fake) =>
-    createOrphanSweeper({ db: t.db, runtime, log: testLog, staleTokenGraceS: 300, intervalMs: 60_000, ...o });
+    createOrphanSweeper({ db: t.db, runtime, log: testLog, staleTokenGraceS: 300, intervalMs: 60_000, deploymentId: DEPLOYMENT, ...o });
   const ran = (name: string) => t.statements.filter((s) => s === name).length;
 
   beforeAll(async () => {
@@ -87,6 +94,54 @@ describe('orphan sweeper', () => {
     expect(report['no-row']).toEqual({ status: 'done', acted: 2 });
     expect([...fake.containers.keys()]).toEqual([keep]);
     expect(fake.volumes.has(`${wsName(ghost)}-configs`)).toBe(false);
+  });
+
+  it("reaps this deployment's managed container that no workspace row can match, whatever its name (ws-01da76f1d131)", async () => {
+    const noIdLabel = { [LABEL_MANAGED]: 'true', [LABEL_DEPLOYMENT]: DEPLOYMENT };
+    await addContainer(fake, 'ws-01da76f1d131', noIdLabel);
+    await addContainer(fake, 'ws-bad-id-label', { ...noIdLabel, [LABEL_WORKSPACE_ID]: 'not-a-uuid' });
+    const report = await sweeper().cycle();
+    expect(report['no-row']).toEqual({ status: 'done', acted: 2 });
+    expect(fake.containers.size).toBe(0);
+  });
+
+  it("never touches another deployment's containers or volumes, with or without a row", async () => {
+    const removed = await insertWorkspace(t.db, { status: 'REMOVED' });
+    const ghost = randomUUID();
+    const theirs = [
+      await addContainer(fake, wsName(removed), labelsFor(removed, OTHER_DEPLOYMENT)),
+      await addContainer(fake, wsName(ghost), labelsFor(ghost, OTHER_DEPLOYMENT)),
+      await addContainer(fake, 'ws-01da76f1d131', { [LABEL_MANAGED]: 'true', [LABEL_DEPLOYMENT]: OTHER_DEPLOYMENT }),
+    ];
+    const orphanVolume = `${wsName(randomUUID())}-configs`;
+    fake.volumes.set(orphanVolume, { name: orphanVolume, labels: { [LABEL_MANAGED]: 'true', [LABEL_DEPLOYMENT]: OTHER_DEPLOYMENT }, files: new Map() });
+    const report = await sweeper().cycle();
+    expect(report['removed-rows']).toEqual({ status: 'done', acted: 0 });
+    expect(report['no-row']).toEqual({ status: 'done', acted: 0 });
+    expect(report['orphan-volumes']).toEqual({ status: 'done', acted: 0 });
+    expect([...fake.containers.keys()].sort()).toEqual(theirs.sort());
+    expect(fake.volumes.size).toBe(4);
+  });
+
+  it('keeps a managed container made before the deployment label existed when it has no row, and reaps it (with its volume) by the name rule once its row is REMOVED', async () => {
+    const ghost = randomUUID();
+    const legacy = await insertWorkspace(t.db, { status: 'REMOVED' });
+    const kept = await addContainer(fake, wsName(ghost), labelsFor(ghost, null));
+    await addContainer(fake, wsName(legacy), labelsFor(legacy, null));
+    const report = await sweeper().cycle();
+    expect(report['no-row']).toEqual({ status: 'done', acted: 0 });
+    expect(report['removed-rows']).toEqual({ status: 'done', acted: 1 });
+    expect([...fake.containers.keys()]).toEqual([kept]);
+    expect([...fake.volumes.keys()]).toEqual([`${wsName(ghost)}-configs`]);
+  });
+
+  it("when reaping, removes the workspace's volume but never one of another deployment by the same name", async () => {
+    const removed = await insertWorkspace(t.db, { status: 'REMOVED' });
+    await addContainer(fake, wsName(removed), labelsFor(removed));
+    fake.volumes.get(`${wsName(removed)}-configs`)!.labels = labelsFor(removed, OTHER_DEPLOYMENT);
+    expect((await sweeper().cycle())['removed-rows']).toEqual({ status: 'done', acted: 1 });
+    expect(fake.containers.size).toBe(0);
+    expect(fake.volumes.has(`${wsName(removed)}-configs`)).toBe(true);
   });
 
   it('leaves a ws- container with neither label nor row alone', async () => {
