@@ -31,7 +31,9 @@ function visibilityOf(ctx: Partial<GraphQLContext> | undefined): string {
   const v = ctx?.viewer;
   if (!v) return '?';
   if (v.kind === 'WORKSPACE') return `W:${v.workspaceId}`;
-  return v.kind; // ADMIN / ORG_TOKEN (every org token has the same rights) / ANONYMOUS
+  // Writable org tokens all have the same rights; read-only ones see no logs and no allowedActions.
+  if (v.kind === 'ORG_TOKEN') return v.readOnly ? 'ORG_TOKEN:ro' : 'ORG_TOKEN';
+  return v.kind; // ADMIN / ANONYMOUS
 }
 
 interface DocumentShape {

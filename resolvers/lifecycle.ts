@@ -1,4 +1,4 @@
-// restartWorkspace, pauseWorkspace, resumeWorkspace, hibernateWorkspace. Staff only; the lifecycle
+// restartWorkspace, pauseWorkspace, resumeWorkspace, hibernateWorkspace. Admin and writable org tokens; the lifecycle
 // service checks the rest in API.md's order (existence, status rules, then the container runtime).
 import { builder } from '../schema/builder.js';
 import { ActiveTasksError, ConflictError, NotFoundError, ParentPausedError, RuntimeUnavailableError } from '../schema/errors.js';
@@ -19,7 +19,7 @@ builder.mutationFields((t) => ({
       union: { name: 'RestartWorkspaceResult' },
     },
     args: { id: t.arg.id({ required: true }), input: t.arg({ type: RestartWorkspaceInput }) },
-    authScopes: { staff: true },
+    authScopes: { operator: true },
     resolve: async (_root, { id, input }, ctx) => ({
       workspace: await ctx.services.lifecycle.restart(String(id), { resetConfig: input?.resetConfig ?? false }),
     }),
@@ -28,7 +28,7 @@ builder.mutationFields((t) => ({
     type: PauseWorkspaceSuccess,
     errors: { types: [NotFoundError, ConflictError, RuntimeUnavailableError], directResult: true, union: { name: 'PauseWorkspaceResult' } },
     args: { id: t.arg.id({ required: true }) },
-    authScopes: { staff: true },
+    authScopes: { operator: true },
     resolve: (_root, { id }, ctx) => ctx.services.lifecycle.pause(String(id)),
   }),
   resumeWorkspace: t.field({
@@ -39,7 +39,7 @@ builder.mutationFields((t) => ({
       union: { name: 'ResumeWorkspaceResult' },
     },
     args: { id: t.arg.id({ required: true }) },
-    authScopes: { staff: true },
+    authScopes: { operator: true },
     resolve: (_root, { id }, ctx) => ctx.services.lifecycle.resume(String(id)),
   }),
   hibernateWorkspace: t.field({
@@ -50,7 +50,7 @@ builder.mutationFields((t) => ({
       union: { name: 'HibernateWorkspaceResult' },
     },
     args: { id: t.arg.id({ required: true }), force: t.arg.boolean({ defaultValue: false }) },
-    authScopes: { staff: true },
+    authScopes: { operator: true },
     resolve: async (_root, { id, force }, ctx) => ({
       workspace: await ctx.services.lifecycle.hibernate(String(id), { force: force ?? false, source: 'mutation' }),
     }),

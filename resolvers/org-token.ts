@@ -23,13 +23,13 @@ builder.mutationFields((t) => ({
   createOrgToken: t.field({
     type: CreateOrgTokenSuccess,
     errors: { types: [InvalidInputError], directResult: true, union: { name: 'CreateOrgTokenResult' } },
-    args: { name: t.arg.string() },
+    args: { name: t.arg.string(), readOnly: t.arg.boolean({ defaultValue: false }) },
     authScopes: { admin: true },
     resolve: (_root, args, ctx) => {
       // Every call counts, refused ones included, so hammering does not reopen the window.
       const decision = ctx.services.orgTokens.admitMint(ctx.clientIp);
       if (!decision.allowed) throw rateLimited(decision.retryAfterS);
-      return ctx.services.orgTokens.create(args.name ?? null, 'admin-token');
+      return ctx.services.orgTokens.create(args.name ?? null, 'admin-token', args.readOnly ?? false);
     },
   }),
   revokeOrgToken: t.field({

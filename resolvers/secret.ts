@@ -1,4 +1,4 @@
-// setWorkspaceSecret and deleteWorkspaceSecret (staff only). Values are write-only.
+// setWorkspaceSecret and deleteWorkspaceSecret (admin and writable org tokens). Values are write-only.
 import { builder } from '../schema/builder.js';
 import { InvalidInputError, NotFoundError } from '../schema/errors.js';
 import { DeleteWorkspaceSecretSuccess, SetWorkspaceSecretSuccess } from '../schema/secret.js';
@@ -8,7 +8,7 @@ builder.mutationFields((t) => ({
     type: SetWorkspaceSecretSuccess,
     errors: { types: [NotFoundError, InvalidInputError], directResult: true, union: { name: 'SetWorkspaceSecretResult' } },
     args: { workspaceId: t.arg.id({ required: true }), key: t.arg.string({ required: true }), value: t.arg.string({ required: true }) },
-    authScopes: { staff: true },
+    authScopes: { operator: true },
     resolve: async (_root, args, ctx) => ({
       workspace: await ctx.services.secrets.set(String(args.workspaceId), args.key, args.value),
     }),
@@ -17,7 +17,7 @@ builder.mutationFields((t) => ({
     type: DeleteWorkspaceSecretSuccess,
     errors: { types: [NotFoundError], directResult: true, union: { name: 'DeleteWorkspaceSecretResult' } },
     args: { workspaceId: t.arg.id({ required: true }), key: t.arg.string({ required: true }) },
-    authScopes: { staff: true },
+    authScopes: { operator: true },
     resolve: async (_root, args, ctx) => ({
       workspace: await ctx.services.secrets.delete(String(args.workspaceId), args.key),
     }),

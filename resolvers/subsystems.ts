@@ -1,6 +1,6 @@
-// subsystems: the five reconciler loops. Operators' business, so staff only (the admin token or an org
-// token): a workspace token has no reason to see the platform's internals (FORBIDDEN), and no
-// credential is UNAUTHENTICATED like every field but viewer.
+// subsystems: the five reconciler loops. Operators' business, so the admin token and writable org
+// tokens only: a workspace token or a read-only (dashboard) token has no reason to see the platform's
+// internals (FORBIDDEN), and no credential is UNAUTHENTICATED like every field but viewer.
 import { builder } from '../schema/builder.js';
 import { SubsystemRef } from '../schema/subsystem.js';
 
@@ -8,7 +8,7 @@ builder.queryField('subsystems', (t) =>
   t.field({
     type: [SubsystemRef],
     description: 'background loops: orphan-sweeper, health-sweep, liveness, provision-timeout, hibernation',
-    authScopes: { staff: true },
+    authScopes: { operator: true },
     resolve: (_root, _args, ctx) => ctx.services.reconcilers.subsystems(),
   }),
 );

@@ -1,4 +1,4 @@
-// createWorkspace, updateWorkspace, deleteWorkspace. Staff only; the service checks the rest in
+// createWorkspace, updateWorkspace, deleteWorkspace. Admin and writable org tokens; the service checks the rest in
 // API.md's order (validation, existence, status rules).
 import { builder } from '../schema/builder.js';
 import { ConfirmationRequiredError, ConflictError, InvalidInputError, NotFoundError } from '../schema/errors.js';
@@ -15,7 +15,7 @@ builder.mutationFields((t) => ({
     type: CreateWorkspaceSuccess,
     errors: { types: [InvalidInputError, NotFoundError], directResult: true, union: { name: 'CreateWorkspaceResult' } },
     args: { input: t.arg({ type: CreateWorkspaceInput, required: true }) },
-    authScopes: { staff: true },
+    authScopes: { operator: true },
     resolve: (_root, { input }, ctx) =>
       ctx.services.workspaces.create({ ...input, parentId: input.parentId === undefined ? undefined : (input.parentId as string | null) }),
   }),
@@ -27,7 +27,7 @@ builder.mutationFields((t) => ({
       union: { name: 'UpdateWorkspaceResult' },
     },
     args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateWorkspaceInput, required: true }) },
-    authScopes: { staff: true },
+    authScopes: { operator: true },
     resolve: (_root, { id, input }, ctx) =>
       ctx.services.workspaces.update(String(id), { ...input, parentId: input.parentId as string | null | undefined }),
   }),
@@ -39,7 +39,7 @@ builder.mutationFields((t) => ({
       confirm: t.arg.boolean({ defaultValue: false }),
       purge: t.arg.boolean({ defaultValue: false }),
     },
-    authScopes: { staff: true },
+    authScopes: { operator: true },
     resolve: (_root, args, ctx) =>
       ctx.services.workspaces.delete(String(args.id), { confirm: args.confirm ?? false, purge: args.purge ?? false }),
   }),

@@ -7,6 +7,7 @@ import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import ValidationPlugin from '@pothos/plugin-validation';
 import { GraphQLError } from 'graphql';
+import { canOperate } from '../services/auth/viewer.js';
 import type { GraphQLContext } from './context.js';
 
 export const builder = new SchemaBuilder<{
@@ -14,8 +15,10 @@ export const builder = new SchemaBuilder<{
   AuthScopes: {
     /** the admin token */
     admin: boolean;
-    /** the admin token or an org token */
+    /** the admin token or an org token (read-only ones included) */
     staff: boolean;
+    /** the admin token or a writable org token: mutations, logs, subsystems */
+    operator: boolean;
     /** any valid credential */
     authenticated: boolean;
     /** staff, or the workspace token of this workspace id */
@@ -37,6 +40,7 @@ export const builder = new SchemaBuilder<{
     authScopes: (ctx) => ({
       admin: ctx.viewer.kind === 'ADMIN',
       staff: ctx.viewer.kind === 'ADMIN' || ctx.viewer.kind === 'ORG_TOKEN',
+      operator: canOperate(ctx.viewer),
       authenticated: ctx.viewer.kind !== 'ANONYMOUS',
       workspaceReader: (id: string) =>
         ctx.viewer.kind === 'ADMIN' ||

@@ -36,7 +36,7 @@ builder.objectField(WorkspaceRef, 'logs', (t) =>
     nullable: true,
     description: "the container's recent output (admin and org tokens only); null if none",
     args: { tail: t.arg.int({ defaultValue: 200 }) },
-    authScopes: { staff: true },
+    authScopes: { operator: true },
     resolve: async (w, { tail }, ctx) => {
       if (w.runtime === EXTERNAL_RUNTIME) return null;
       const container = await containerLoader(ctx).load(w.id);

@@ -27,5 +27,9 @@ import './lifecycle.js';
 import '../resolvers/lifecycle.js';
 import './subsystem.js';
 import '../resolvers/subsystems.js';
+import './node.js';
+import '../resolvers/node.js';
+import './workspace-frontend.js';
+import '../resolvers/workspace-counts.js';
 
 export const schema = builder.toSchema({ sortSchema: false });

@@ -1,8 +1,10 @@
 import type { OrgTokenRecord } from '../services/org-tokens/service.js';
 import { builder } from './builder.js';
+import { NodeRef } from './node.js';
 
 export const OrgTokenRef = builder.objectRef<OrgTokenRecord>('OrgToken').implement({
   description: 'An organisation API token; the plaintext is shown only once, when it is created.',
+  interfaces: [NodeRef],
   fields: (t) => ({
     id: t.exposeID('id'),
     name: t.exposeString('name', { nullable: true }),
@@ -10,6 +12,7 @@ export const OrgTokenRef = builder.objectRef<OrgTokenRecord>('OrgToken').impleme
     createdBy: t.exposeString('createdBy', { nullable: true }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     lastUsedAt: t.expose('lastUsedAt', { type: 'DateTime', nullable: true }),
+    readOnly: t.exposeBoolean('readOnly', { description: 'reads only: no mutation, no logs, no subsystems' }),
   }),
 });
 

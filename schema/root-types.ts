@@ -2,6 +2,8 @@
 // to own the declaration.
 import { builder } from './builder.js';
 
-builder.mutationType({});
+// No mutation for a read-only org token (nor a workspace token, nor anonymous): checked for every
+// Mutation field, on top of the field's own scopes, so a mutation added later cannot forget it.
+builder.mutationType({ authScopes: { operator: true } });
 builder.subscriptionType({});
 export {};

@@ -1,8 +1,10 @@
 import type { TokenRecord } from '../services/tokens/records.js';
 import { builder } from './builder.js';
+import { NodeRef } from './node.js';
 
 export const WorkspaceTokenRef = builder.objectRef<TokenRecord>('WorkspaceToken').implement({
   description: 'A workspace token; the plaintext is shown only once, when it is created.',
+  interfaces: [NodeRef],
   fields: (t) => ({
     id: t.exposeID('id'),
     prefix: t.exposeString('prefix'),

@@ -8,5 +8,9 @@ export const ViewerRef = builder.objectRef<Viewer>('Viewer').implement({
     kind: t.field({ type: ViewerKind, resolve: (v) => v.kind }),
     workspaceId: t.id({ nullable: true, resolve: (v) => (v.kind === 'WORKSPACE' ? v.workspaceId : null) }),
     orgTokenId: t.id({ nullable: true, resolve: (v) => (v.kind === 'ORG_TOKEN' ? v.orgTokenId : null) }),
+    readOnly: t.boolean({
+      description: 'true for a read-only org token: no mutation, no logs, no subsystems',
+      resolve: (v) => v.kind === 'ORG_TOKEN' && v.readOnly,
+    }),
   }),
 });

@@ -5,6 +5,7 @@ import { builder } from './builder.js';
 import type { GraphQLContext } from './context.js';
 import { eventEdges, WorkspaceEventConnection } from './event.js';
 import { groupLoader, loader } from './loaders.js';
+import { NodeRef } from './node.js';
 import { pageSize, toConnection } from './pagination.js';
 import { WorkspaceTokenRef } from './token.js';
 import { WorkspaceStatus } from './workspace-status.js';
@@ -25,6 +26,7 @@ export const secretKeysLoader = (ctx: GraphQLContext) =>
   groupLoader(ctx, 'secretKeys', (ids) => ctx.services.secrets.listKeys(ids), (s) => s.workspaceId);
 
 WorkspaceRef.implement({
+  interfaces: [NodeRef],
   fields: (t) => ({
     id: t.exposeID('id'),
     name: t.exposeString('name'),

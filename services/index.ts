@@ -6,6 +6,7 @@ import type { ServiceDeps } from './deps.js';
 import { createEventService, type EventService } from './events/service.js';
 import { createSubscriptionService, type SubscriptionService } from './events/subscriptions.js';
 import { createLifecycleService, type LifecycleService } from './lifecycle/service.js';
+import { createNodeService, type NodeService } from './nodes/service.js';
 import { createOrgTokenService, type OrgTokenService } from './org-tokens/service.js';
 import { createReconcilers, type Reconcilers } from './reconcilers/index.js';
 import { createRegistryService, type RegistryService } from './registry/service.js';
@@ -25,6 +26,8 @@ export interface Services {
   lifecycle: LifecycleService;
   workspaces: WorkspaceService;
   registry: RegistryService;
+  /** Relay node lookups, visibility included. */
+  nodes: NodeService;
   /** The background loops (started by server.ts after listen) and their `subsystems` view. */
   reconcilers: Reconcilers;
 }
@@ -40,5 +43,6 @@ export function createServices(deps: ServiceDeps, adminTokenHashes: () => readon
   const workspaces = createWorkspaceService({ ...deps, tokens, secrets, lifecycle });
   const registry = createRegistryService({ ...deps, tokens });
   const reconcilers = createReconcilers({ ...deps, lifecycle, events });
-  return { deps, auth, events, subscriptions, tokens, orgTokens, secrets, lifecycle, workspaces, registry, reconcilers };
+  const nodes = createNodeService({ workspaces, tokens, orgTokens });
+  return { deps, auth, events, subscriptions, tokens, orgTokens, secrets, lifecycle, workspaces, registry, reconcilers, nodes };
 }

@@ -6,7 +6,8 @@ import { hashToken, parseBearer } from '../tokens/secret-token.js';
 
 export type Viewer =
   | { kind: 'ADMIN' }
-  | { kind: 'ORG_TOKEN'; orgTokenId: string }
+  /** readOnly: minted with createOrgToken(readOnly: true): reads only, never logs or subsystems. */
+  | { kind: 'ORG_TOKEN'; orgTokenId: string; readOnly: boolean }
   | { kind: 'WORKSPACE'; workspaceId: string; tokenId: string }
   | { kind: 'ANONYMOUS' };
 
@@ -28,7 +29,7 @@ export function createAuthenticator(deps: { db: Database; adminTokenHashes: () =
     const hash = hashToken(token);
     if (deps.adminTokenHashes().includes(hash)) return { ok: true, viewer: { kind: 'ADMIN' } };
     // last_used_at is bumped at most once a minute per token, in the same statement as the lookup.
-    const rows = await db.prisma.$queryRaw<{ kind: 'W' | 'O'; id: string; workspace_id: string | null }[]>`
+    const rows = await db.prisma.$queryRaw<{ kind: 'W' | 'O'; id: string; workspace_id: string | null; read_only: boolean }[]>`
       /* authenticateToken */
       WITH ws AS (
         SELECT t.id, t.workspace_id, t.last_used_at
@@ -36,7 +37,7 @@ export function createAuthenticator(deps: { db: Database; adminTokenHashes: () =
           JOIN workspaces w ON w.id = t.workspace_id
          WHERE t.token_hash = ${hash} AND t.revoked_at IS NULL AND w.status <> 'REMOVED'
       ), org AS (
-        SELECT o.id, o.last_used_at FROM org_api_tokens o WHERE o.token_hash = ${hash} AND o.revoked_at IS NULL
+        SELECT o.id, o.last_used_at, o.read_only FROM org_api_tokens o WHERE o.token_hash = ${hash} AND o.revoked_at IS NULL
       ), bump_ws AS (
         UPDATE workspace_auth_tokens SET last_used_at = now()
          WHERE id IN (SELECT id FROM ws WHERE last_used_at IS NULL OR last_used_at < now() - interval '60 seconds')
@@ -46,12 +47,12 @@ export function createAuthenticator(deps: { db: Database; adminTokenHashes: () =
          WHERE id IN (SELECT id FROM org WHERE last_used_at IS NULL OR last_used_at < now() - interval '60 seconds')
            AND revoked_at IS NULL
       )
-      SELECT 'W' AS kind, id::text, workspace_id::text FROM ws
+      SELECT 'W' AS kind, id::text, workspace_id::text, false AS read_only FROM ws
       UNION ALL
-      SELECT 'O' AS kind, id::text, NULL FROM org`;
+      SELECT 'O' AS kind, id::text, NULL, read_only FROM org`;
     const row = rows[0];
     if (!row) return { ok: false };
-    if (row.kind === 'O') return { ok: true, viewer: { kind: 'ORG_TOKEN', orgTokenId: row.id } };
+    if (row.kind === 'O') return { ok: true, viewer: { kind: 'ORG_TOKEN', orgTokenId: row.id, readOnly: row.read_only } };
     return { ok: true, viewer: { kind: 'WORKSPACE', workspaceId: row.workspace_id!, tokenId: row.id } };
   }
 
@@ -68,6 +69,12 @@ export function createAuthenticator(deps: { db: Database; adminTokenHashes: () =
 
 export function isAdminOrOrg(v: Viewer): boolean {
   return v.kind === 'ADMIN' || v.kind === 'ORG_TOKEN';
+}
+
+/** May this viewer change things (every mutation) and read logs and subsystems? The admin token and
+ * writable org tokens (API.md "Who may do what"). */
+export function canOperate(v: Viewer): boolean {
+  return v.kind === 'ADMIN' || (v.kind === 'ORG_TOKEN' && !v.readOnly);
 }
 
 /** May this viewer read this workspace? Admin and org tokens read all; a workspace token its own. */

@@ -15,17 +15,20 @@ export interface OrgTokenRecord {
   createdAt: Date;
   lastUsedAt: Date | null;
   revokedAt: Date | null;
+  readOnly: boolean;
 }
 
 export interface OrgTokenService {
   /** Counts one createOrgToken call from this IP and says whether it may proceed. */
   admitMint(clientIp: string): LimitDecision;
   /** InvalidInputError for a name over 100 characters. */
-  create(name: string | null, createdBy: string): Promise<{ token: string; orgToken: OrgTokenRecord }>;
+  create(name: string | null, createdBy: string, readOnly?: boolean): Promise<{ token: string; orgToken: OrgTokenRecord }>;
   /** NotFoundError for an unknown or already revoked token. */
   revoke(id: string): Promise<OrgTokenRecord>;
   /** Live tokens, newest first. */
   list(): Promise<OrgTokenRecord[]>;
+  /** Live tokens by id, in the order of `ids`; null for unknown, revoked and non-UUID ids. */
+  getLiveByIds(ids: readonly string[]): Promise<(OrgTokenRecord | null)[]>;
 }
 
 export const ORG_TOKEN_MINTS_PER_HOUR = 10;
@@ -39,6 +42,7 @@ function orgTokenFromRow(r: Record<string, unknown>): OrgTokenRecord {
     createdAt: r.created_at as Date,
     lastUsedAt: (r.last_used_at as Date | null) ?? null,
     revokedAt: (r.revoked_at as Date | null) ?? null,
+    readOnly: r.read_only === true,
   };
 }
 
@@ -48,13 +52,13 @@ export function createOrgTokenService(deps: ServiceDeps): OrgTokenService {
   return {
     admitMint: (clientIp) => mintLimiter.hit(clientIp),
 
-    async create(name, createdBy) {
+    async create(name, createdBy, readOnly = false) {
       if (name !== null) parseOrThrow(orgTokenNameSchema, name, ['name']);
       const minted = mintToken();
       const rows = await db.prisma.$queryRaw<Record<string, unknown>[]>`
         /* insertOrgToken */
-        INSERT INTO org_api_tokens (name, token_hash, prefix, created_by)
-        VALUES (${name}, ${minted.hash}, ${minted.prefix}, ${createdBy})
+        INSERT INTO org_api_tokens (name, token_hash, prefix, created_by, read_only)
+        VALUES (${name}, ${minted.hash}, ${minted.prefix}, ${createdBy}, ${readOnly})
         RETURNING *`;
       return { token: minted.plaintext, orgToken: orgTokenFromRow(rows[0]!) };
     },
@@ -73,6 +77,17 @@ export function createOrgTokenService(deps: ServiceDeps): OrgTokenService {
         /* listOrgTokens */
         SELECT * FROM org_api_tokens WHERE revoked_at IS NULL ORDER BY created_at DESC, id DESC`;
       return rows.map(orgTokenFromRow);
+    },
+
+    async getLiveByIds(ids) {
+      const uuids = ids.filter(isUuid);
+      if (uuids.length === 0) return ids.map(() => null);
+      const rows = await db.query<Record<string, unknown>>`
+        /* readLiveOrgTokensByIds */
+        SELECT id, name, prefix, created_by, created_at, last_used_at, revoked_at, read_only
+          FROM org_api_tokens WHERE id = ANY(${uuids}::uuid[]) AND revoked_at IS NULL`;
+      const byId = new Map(rows.map(orgTokenFromRow).map((t) => [t.id, t]));
+      return ids.map((id) => byId.get(id.toLowerCase()) ?? null);
     },
   };
 }

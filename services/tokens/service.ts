@@ -22,6 +22,8 @@ export interface TokenService {
   revoke(workspaceId: string, tokenId: string): Promise<TokenRecord>;
   /** Live tokens of these workspaces, newest first (DataLoader batch). */
   listLive(workspaceIds: readonly string[]): Promise<TokenRecord[]>;
+  /** Live tokens by token id, in the order of `ids`; null for unknown, revoked and non-UUID ids. */
+  getLiveByIds(ids: readonly string[]): Promise<(TokenRecord | null)[]>;
   /**
    * Inside a provisioning transaction: mint a token (no limit: the caller revoked the old ones). The
    * TOKEN_ISSUED event is returned, not written: the caller appends it with its other events, last.
@@ -103,6 +105,17 @@ export function createTokenService(deps: ServiceDeps): TokenService {
          WHERE workspace_id = ANY(${ids}::uuid[]) AND revoked_at IS NULL
          ORDER BY created_at DESC, id DESC`;
       return rows.map(tokenFromRow);
+    },
+
+    async getLiveByIds(tokenIds) {
+      const ids = tokenIds.filter(isUuid);
+      if (ids.length === 0) return tokenIds.map(() => null);
+      const rows = await db.query<Record<string, unknown>>`
+        /* readLiveTokensByIds */
+        SELECT id, workspace_id, prefix, created_at, last_used_at, revoked_at FROM workspace_auth_tokens
+         WHERE id = ANY(${ids}::uuid[]) AND revoked_at IS NULL`;
+      const byId = new Map(rows.map(tokenFromRow).map((t) => [t.id, t]));
+      return tokenIds.map((id) => byId.get(id.toLowerCase()) ?? null);
     },
 
     async issueForProvisioning(tx, workspaceId, source = 'provisioning') {

@@ -7,11 +7,13 @@ import type { TokenService } from '../tokens/service.js';
 import { readChildren, readWorkspacesByIds } from './queries.js';
 import { readWorkspacePage, type ListedWorkspace, type WorkspaceListArgs, type WorkspaceListPage, type WorkspaceListRelations } from './list-page.js';
 import type { WorkspaceRecord } from './record.js';
+import { readChildCounts, readStatusCounts, readUnderPausedAncestor, type StatusCount } from './fleet-reads.js';
 import { createWorkspace, type CreatedWorkspace } from './create.js';
 import { deleteWorkspace, type DeletedWorkspaces } from './delete.js';
 import { updateWorkspace, type UpdatedWorkspace } from './update.js';
 import type { CreateWorkspaceInput, UpdateWorkspaceInput } from './validation.js';
 
+export type { StatusCount };
 export type { CreateWorkspaceInput, CreatedWorkspace, DeletedWorkspaces, UpdateWorkspaceInput, UpdatedWorkspace, ListedWorkspace, WorkspaceListArgs, WorkspaceListPage, WorkspaceListRelations };
 
 export interface WorkspaceService {
@@ -25,6 +27,12 @@ export interface WorkspaceService {
    * BadUserInputError for a malformed cursor.
    */
   list(args: WorkspaceListArgs, relations?: WorkspaceListRelations): Promise<WorkspaceListPage>;
+  /** Non-REMOVED direct children of each parent, in the order of `parentIds` (DataLoader batch). */
+  childCounts(parentIds: readonly string[]): Promise<number[]>;
+  /** Whether each workspace has a PAUSED ancestor, in the order of `ids` (DataLoader batch). */
+  underPausedAncestor(ids: readonly string[]): Promise<boolean[]>;
+  /** Every status but REMOVED, in enum order, zeros included; with a parent, its direct children only. */
+  counts(parentId: string | null): Promise<StatusCount[]>;
   /** InvalidInputError, NotFoundError (unknown or REMOVED parent). Provisioning starts after commit. */
   create(input: CreateWorkspaceInput): Promise<CreatedWorkspace>;
   /** InvalidInputError, NotFoundError (workspace or parent), ConflictError (cycle, REMOVED parent). */
@@ -46,6 +54,9 @@ export function createWorkspaceService(deps: WorkspaceServiceDeps): WorkspaceSer
     get: async (id) => (await readWorkspacesByIds(db, [id]))[0] ?? null,
     childrenOf: (parentIds) => readChildren(db, parentIds),
     list: (args, relations) => readWorkspacePage(db, args, relations),
+    childCounts: (parentIds) => readChildCounts(db, parentIds),
+    underPausedAncestor: (ids) => readUnderPausedAncestor(db, ids),
+    counts: (parentId) => readStatusCounts(db, parentId),
     create: (input) => createWorkspace(deps, input),
     update: (id, input) => updateWorkspace(deps, id, input),
     delete: (id, opts) => deleteWorkspace(deps, id, opts),

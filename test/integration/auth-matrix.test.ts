@@ -7,8 +7,8 @@ import { DeleteWorkspaceDocument, RevokeOrgTokenDocument, RevokeWorkspaceTokenDo
 import { run } from '../graphql/client.js';
 import { createExternal, mintWorkspaceToken, UNKNOWN_UUID } from '../graphql/fixtures.js';
 
-type Cred = 'admin' | 'org' | 'own' | 'anonymous';
-const ALL: Cred[] = ['admin', 'org', 'own', 'anonymous'];
+type Cred = 'admin' | 'org' | 'readonly' | 'own' | 'anonymous';
+const ALL: Cred[] = ['admin', 'org', 'readonly', 'own', 'anonymous'];
 
 interface Op {
   name: string;
@@ -18,17 +18,36 @@ interface Op {
   allowed: Cred[];
 }
 
+/** Every query an org token may make, a read-only org token may make too. */
+const readers: Cred[] = ['admin', 'org', 'readonly'];
+/** Mutations, logs and subsystems: not for a read-only org token. */
 const staff: Cred[] = ['admin', 'org'];
 const OPS: Op[] = [
   { name: 'viewer', query: '{ viewer { kind } }', vars: () => ({}), allowed: ALL },
-  { name: 'workspace(own)', query: 'query($id: ID!) { workspace(id: $id) { id } }', vars: (t) => ({ id: t }), allowed: ['admin', 'org', 'own'] },
-  { name: 'workspace(other)', query: 'query($id: ID!) { workspace(id: $id) { id } }', vars: (_t, o) => ({ id: o }), allowed: staff },
-  { name: 'workspace(own).logs', query: 'query($id: ID!) { workspace(id: $id) { logs } }', vars: (t) => ({ id: t }), allowed: staff },
-  { name: 'workspaces', query: '{ workspaces { totalCount } }', vars: () => ({}), allowed: staff },
-  { name: 'events', query: '{ events { edges { cursor } } }', vars: () => ({}), allowed: ['admin', 'org', 'own'] },
-  { name: 'events(own)', query: 'query($id: ID) { events(workspaceId: $id) { edges { cursor } } }', vars: (t) => ({ id: t }), allowed: ['admin', 'org', 'own'] },
-  { name: 'events(other)', query: 'query($id: ID) { events(workspaceId: $id) { edges { cursor } } }', vars: (_t, o) => ({ id: o }), allowed: staff },
-  { name: 'eventCursor', query: '{ eventCursor }', vars: () => ({}), allowed: ['admin', 'org', 'own'] },
+  { name: 'serverTime', query: '{ serverTime }', vars: () => ({}), allowed: ALL },
+  { name: 'workspace(own)', query: 'query($id: ID!) { workspace(id: $id) { id } }', vars: (t) => ({ id: t }), allowed: [...readers, 'own'] },
+  { name: 'workspace(other)', query: 'query($id: ID!) { workspace(id: $id) { id } }', vars: (_t, o) => ({ id: o }), allowed: readers },
+  // A workspace token asks for its own workspace's logs; every other credential for an existing one.
+  {
+    name: 'workspace.logs',
+    query: 'query($id: ID!) { workspace(id: $id) { logs } }',
+    vars: (t, o) => ({ id: t === UNKNOWN_UUID ? o : t }),
+    allowed: staff,
+  },
+  {
+    name: 'workspace(own).allowedActions/childCount',
+    query: 'query($id: ID!) { workspace(id: $id) { allowedActions childCount } }',
+    vars: (t) => ({ id: t }),
+    allowed: [...readers, 'own'],
+  },
+  { name: 'workspaces', query: '{ workspaces { totalCount } }', vars: () => ({}), allowed: readers },
+  { name: 'workspaceCounts', query: '{ workspaceCounts { status count } }', vars: () => ({}), allowed: readers },
+  { name: 'node', query: 'query($id: ID!) { node(id: $id) { id } }', vars: (_t, o) => ({ id: o }), allowed: [...readers, 'own'] },
+  { name: 'nodes', query: 'query($id: ID!) { nodes(ids: [$id]) { id } }', vars: (_t, o) => ({ id: o }), allowed: [...readers, 'own'] },
+  { name: 'events', query: '{ events { edges { cursor } } }', vars: () => ({}), allowed: [...readers, 'own'] },
+  { name: 'events(own)', query: 'query($id: ID) { events(workspaceId: $id) { edges { cursor } } }', vars: (t) => ({ id: t }), allowed: [...readers, 'own'] },
+  { name: 'events(other)', query: 'query($id: ID) { events(workspaceId: $id) { edges { cursor } } }', vars: (_t, o) => ({ id: o }), allowed: readers },
+  { name: 'eventCursor', query: '{ eventCursor }', vars: () => ({}), allowed: [...readers, 'own'] },
   { name: 'orgTokens', query: '{ orgTokens { id } }', vars: () => ({}), allowed: ['admin'] },
   { name: 'subsystems', query: '{ subsystems { name } }', vars: () => ({}), allowed: staff },
   { name: 'createWorkspace', query: 'mutation { createWorkspace(input: { name: "" }) { __typename } }', vars: () => ({}), allowed: staff },
@@ -63,7 +82,7 @@ const OPS: Op[] = [
 
 describe('auth matrix', () => {
   let s: TestServer;
-  const tokens: Record<Cred, string | null> = { admin: TEST_ADMIN_TOKEN, org: null, own: null, anonymous: null };
+  const tokens: Record<Cred, string | null> = { admin: TEST_ADMIN_TOKEN, org: null, readonly: null, own: null, anonymous: null };
   let own = '';
   let other = '';
   const rejected: Record<string, string> = {};
@@ -76,6 +95,8 @@ describe('auth matrix', () => {
     other = (await createExternal(s)).workspace.id;
     const org = await s.gql('mutation { createOrgToken(name: "matrix") { ... on CreateOrgTokenSuccess { token } } }');
     tokens.org = org.data.createOrgToken.token;
+    const readonly = await s.gql('mutation { createOrgToken(name: "wall", readOnly: true) { ... on CreateOrgTokenSuccess { token } } }');
+    tokens.readonly = readonly.data.createOrgToken.token;
 
     // Three credentials that must be rejected identically.
     const revoked = await mintWorkspaceToken(s, other);

@@ -50,6 +50,29 @@ describe('org tokens', () => {
     expect((await run(s, RevokeOrgTokenDocument, { id: 'x' })).data.revokeOrgToken.__typename).toBe('NotFoundError');
   });
 
+  it('mints a read-only token on request: readOnly on the token and on its viewer, writable by default', async () => {
+    const wall = await s.gql('mutation { createOrgToken(name: "wall", readOnly: true) { ... on CreateOrgTokenSuccess { token orgToken { id readOnly } } } }');
+    const { token, orgToken } = wall.data.createOrgToken;
+    expect(orgToken.readOnly).toBe(true);
+    expect((await s.gql('{ viewer { kind orgTokenId readOnly } }', {}, token)).data.viewer).toEqual({ kind: 'ORG_TOKEN', orgTokenId: orgToken.id, readOnly: true });
+    const writable = await mint('ops');
+    expect((await s.gql('{ viewer { readOnly } }', {}, writable.token)).data.viewer.readOnly).toBe(false);
+    expect((await s.gql('{ orgTokens { id readOnly } }')).data.orgTokens).toEqual(
+      expect.arrayContaining([{ id: orgToken.id, readOnly: true }, { id: writable.orgToken.id, readOnly: false }]),
+    );
+    for (const t of [TEST_ADMIN_TOKEN, null]) expect((await s.gql('{ viewer { readOnly } }', {}, t)).data.viewer.readOnly).toBe(false);
+  });
+
+  it('refuses every mutation to a read-only token with FORBIDDEN and changes nothing', async () => {
+    const wall = await s.gql('mutation { createOrgToken(readOnly: true) { ... on CreateOrgTokenSuccess { token } } }');
+    const token = wall.data.createOrgToken.token as string;
+    const before = (await s.gql('{ workspaces(includeRemoved: true) { totalCount } }')).data.workspaces.totalCount;
+    const r = await s.gql('mutation { createWorkspace(input: { name: "nope", runtime: "external" }) { __typename } }', {}, token);
+    expect(r.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect((await s.gql('{ workspaces(includeRemoved: true) { totalCount } }')).data.workspaces.totalCount).toBe(before);
+    expect((await s.gql('{ workspaces { totalCount } }', {}, token)).errors).toBeUndefined();
+  });
+
   it('forbids an org token from managing org tokens', async () => {
     const t = await mint('staff');
     for (const [doc, vars] of [
