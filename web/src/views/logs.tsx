@@ -42,7 +42,7 @@ export function LogsPanel({ workspaceId, containerId }: { workspaceId: string; c
           Follow
         </label>
       </div>
-      <pre ref={pre} class="logs" tabIndex={0} aria-label="Container output" data-lines={lines.length}>
+      <pre ref={pre} class="logs" tabIndex={0} aria-label="Container output" data-container={containerId ?? ""} data-lines={lines.length}>
         {lines.map((l, i) => (
           <span key={i} class={l.stream === 'STDERR' ? 'stderr' : undefined}>
             {l.text}
