@@ -12,6 +12,7 @@ import { useRoute, workspaceHref } from './lib/router.ts';
 import { clearToken, readToken, saveToken } from './lib/session.ts';
 import { ConnectionPill, UnavailableBanner } from './ui/connection-pill.tsx';
 import { Icon } from './ui/icons.tsx';
+import { Logo } from './ui/logo.tsx';
 import { Notices } from './ui/notices.tsx';
 import { FleetView } from './views/fleet.tsx';
 import { SignIn, whoIs, type Viewer } from './views/sign-in.tsx';
@@ -111,7 +112,7 @@ function Board({ token, viewer, onSignOut }: { token: string; viewer: Viewer; on
       <SessionContext.Provider value={session}>
         <header class="topbar">
           <a class="brand" href={viewer.kind === 'WORKSPACE' && viewer.workspaceId ? workspaceHref(viewer.workspaceId) : '#/'}>
-            <span class="logo" aria-hidden="true" />
+            <Logo />
             <span>Fleet board</span>
           </a>
           <div class="topbar-end">

@@ -2,6 +2,7 @@
 // token is checked by asking the API who it is before it is kept.
 import { Client, fetchExchange } from '@urql/core';
 import { useState } from 'preact/hooks';
+import { Logo } from '../ui/logo.tsx';
 import { errorCode, requestErrorMessage } from '../api/errors.ts';
 import { ViewerDocument, type ViewerQuery } from '../generated/graphql.ts';
 
@@ -9,7 +10,7 @@ export type Viewer = ViewerQuery['viewer'];
 
 /** Asks the API who the token is, with a client of its own (nothing is kept until it is accepted). */
 export async function whoIs(token: string): Promise<{ viewer?: Viewer; error?: string }> {
-  const client = new Client({ url: '/graphql', exchanges: [fetchExchange], fetchOptions: { headers: { authorization: `Bearer ${token}` } } });
+  const client = new Client({ url: '/graphql', preferGetMethod: false /*DEV-ONLY*/, exchanges: [fetchExchange], fetchOptions: { headers: { authorization: `Bearer ${token}` } } });
   const result = await client.query(ViewerDocument, {}, { requestPolicy: 'network-only' }).toPromise();
   if (result.data) return { viewer: result.data.viewer };
   if (!result.error) return { error: 'The server could not check the token.' };
@@ -37,7 +38,7 @@ export function SignIn({ onSignedIn, reason }: { onSignedIn(token: string, viewe
     <main class="sign-in">
       <form class="card sign-in-card" onSubmit={submit} noValidate>
         <div class="brand">
-          <span class="logo" aria-hidden="true" />
+          <Logo />
           <span>Fleet board</span>
         </div>
         <h1>Sign in</h1>
