@@ -1,26 +1,15 @@
 // The fleet at a glance: how many workspaces are in each status, as one stacked bar, with a legend
 // whose entries filter the table. Live: re-read (throttled) whenever a status change arrives.
 import { useQuery } from '@urql/preact';
-import { useEffect, useMemo } from 'preact/hooks';
-import { resyncs } from '../api/connection.ts';
-import { useStatusChanges } from '../context.ts';
+import { useLiveRefetch } from '../context.ts';
 import { FleetCountsDocument, type WorkspaceStatus } from '../generated/graphql.ts';
 import { statusLabel } from '../lib/format.ts';
-import { throttle } from '../lib/throttle.ts';
 
 const COUNTS_REFRESH_MS = 500;
 
 export function CountsChart({ parentId, selected, onToggle }: { parentId: string | null; selected: readonly WorkspaceStatus[]; onToggle(s: WorkspaceStatus): void }) {
   const [{ data, error }, reexecute] = useQuery({ query: FleetCountsDocument, variables: { parentId }, requestPolicy: 'cache-and-network' });
-  const refresh = useMemo(() => throttle(() => reexecute({ requestPolicy: 'network-only' }), COUNTS_REFRESH_MS), [reexecute]);
-  useStatusChanges(() => refresh(), [refresh]);
-  useEffect(() => {
-    const unwatch = resyncs.subscribe(() => refresh());
-    return () => {
-      unwatch();
-      refresh.cancel();
-    };
-  }, [refresh]);
+  useLiveRefetch(reexecute, COUNTS_REFRESH_MS, () => true, []);
 
   const counts = data?.workspaceCounts ?? [];
   const total = counts.reduce((n, c) => n + c.count, 0);

@@ -1,10 +1,9 @@
 // The fleet: the status overview, then the workspace table with search, status filter, sort and
 // paging. Filters live in the URL; the page cursor in state (it belongs to one filter).
 import { useQuery } from '@urql/preact';
-import { useEffect, useMemo, useState } from 'preact/hooks';
-import { resyncs } from '../api/connection.ts';
+import { useEffect, useState } from 'preact/hooks';
 import type { StatusChange } from '../api/live.ts';
-import { useStatusChanges } from '../context.ts';
+import { useLiveRefetch } from '../context.ts';
 import {
   FleetPageDocument,
   ScopeParentDocument,
@@ -14,7 +13,6 @@ import {
 } from '../generated/graphql.ts';
 import { STATUSES } from '../lib/format.ts';
 import { fleetHref, replaceFleetParams, workspaceHref } from '../lib/router.ts';
-import { throttle } from '../lib/throttle.ts';
 import { CountsChart } from './counts-chart.tsx';
 import { WorkspaceTable } from './workspace-table.tsx';
 
@@ -80,19 +78,13 @@ export function FleetView({ params }: { params: URLSearchParams }) {
 
   // Status changes update rows in place through the cache. Which rows belong on the page changes
   // only when a workspace appears or goes, or when the page is chosen or sorted by status.
-  const refresh = useMemo(() => throttle(() => reexecute({ requestPolicy: 'network-only' }), MEMBERSHIP_REFRESH_MS), [reexecute]);
   const byStatus = filters.status.length > 0 || filters.sort === 'STATUS';
-  useStatusChanges((change: StatusChange) => {
-    if (byStatus || change.event.previousStatus === null || change.event.status === 'REMOVED') refresh();
-  }, [refresh, byStatus]);
-  useEffect(() => {
-    // Activity is not replayed: after a lost connection the page is read again.
-    const unwatch = resyncs.subscribe(() => refresh());
-    return () => {
-      unwatch();
-      refresh.cancel();
-    };
-  }, [refresh]);
+  useLiveRefetch(
+    reexecute,
+    MEMBERSHIP_REFRESH_MS,
+    (change: StatusChange) => byStatus || change.event.previousStatus === null || change.event.status === 'REMOVED',
+    [byStatus],
+  );
 
   const conn = data?.workspaces;
   const toggleStatus = (s: WorkspaceStatus) =>

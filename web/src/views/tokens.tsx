@@ -2,7 +2,7 @@
 import { useClient, useQuery } from '@urql/preact';
 import { useState } from 'preact/hooks';
 import { requestErrorMessage, typedErrorMessage, type MutationErrorShape } from '../api/errors.ts';
-import { useSession } from '../context.ts';
+import { useLiveRefetch, useSession } from '../context.ts';
 import { CreateWorkspaceTokenDocument, RevokeWorkspaceTokenDocument, WorkspaceTokensDocument } from '../generated/graphql.ts';
 import { formatDate } from '../lib/format.ts';
 import { notify } from '../lib/notices.ts';
@@ -12,7 +12,9 @@ import { Dialog } from '../ui/dialog.tsx';
 export function TokensPanel({ workspaceId }: { workspaceId: string }) {
   const client = useClient();
   const { canChange } = useSession();
-  const [{ data }] = useQuery({ query: WorkspaceTokensDocument, variables: { id: workspaceId }, requestPolicy: 'cache-and-network' });
+  const [{ data }, reexecute] = useQuery({ query: WorkspaceTokensDocument, variables: { id: workspaceId }, requestPolicy: 'cache-and-network' });
+  // A restart revokes the tokens and provisioning issues a new one.
+  useLiveRefetch(reexecute, 1000, (c) => c.event.workspaceId === workspaceId, [workspaceId]);
   const [created, setCreated] = useState<string | null>(null);
   const [revoking, setRevoking] = useState<{ id: string; prefix: string } | null>(null);
   const [busy, setBusy] = useState(false);

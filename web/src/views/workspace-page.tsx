@@ -1,13 +1,11 @@
 // One workspace: what it is, what it is doing, its actions, and below: the event timeline, the live
 // logs, its tokens and its secret keys.
 import { useQuery } from '@urql/preact';
-import { useEffect, useMemo } from 'preact/hooks';
-import { resyncs } from '../api/connection.ts';
-import { useSession, useStatusChanges } from '../context.ts';
+import { useEffect } from 'preact/hooks';
+import { useLiveRefetch, useSession } from '../context.ts';
 import { WorkspaceDetailDocument, type WorkspaceDetailQuery } from '../generated/graphql.ts';
 import { duration, formatDate, percent } from '../lib/format.ts';
 import { fleetHref, workspaceHref } from '../lib/router.ts';
-import { throttle } from '../lib/throttle.ts';
 import { Age } from '../ui/age.tsx';
 import { StatusBadge } from '../ui/status-badge.tsx';
 import { ActionButtons } from './actions.tsx';
@@ -21,17 +19,9 @@ type Detail = NonNullable<WorkspaceDetailQuery['workspace']>;
 export function WorkspacePage({ id }: { id: string }) {
   const { canReadLogs, viewer } = useSession();
   const [{ data, error }, reexecute] = useQuery({ query: WorkspaceDetailDocument, variables: { id }, requestPolicy: 'cache-and-network' });
-  // The status change itself arrives through the cache; the container, uptime and tokens it implies
-  // are read again.
-  const refresh = useMemo(() => throttle(() => reexecute({ requestPolicy: 'network-only' }), 1000), [reexecute]);
-  useStatusChanges((c) => c.event.workspaceId === id && refresh(), [id, refresh]);
-  useEffect(() => {
-    const unwatch = resyncs.subscribe(() => refresh());
-    return () => {
-      unwatch();
-      refresh.cancel();
-    };
-  }, [refresh]);
+  // The status change itself arrives through the cache; the container and uptime it implies are
+  // read again.
+  useLiveRefetch(reexecute, 1000, (c) => c.event.workspaceId === id, [id]);
 
   useEffect(() => {
     if (data?.workspace) document.title = `${data.workspace.name} · Fleet board`;
