@@ -1,19 +1,32 @@
 // Query.workspace and Query.workspaces.
 import { builder } from '../schema/builder.js';
-import { pageSize, toConnection } from '../schema/pagination.js';
+import { pageWindow, toConnection } from '../schema/pagination.js';
 import { selectedFieldsAt } from '../schema/lookahead.js';
 import type { GraphQLContext } from '../schema/context.js';
+import { childCountLoader } from '../schema/workspace-frontend.js';
+import { WorkspaceOrder } from '../schema/workspace-order.js';
+import { DEFAULT_ORDER } from '../services/workspaces/list-order.js';
 import type { ListedWorkspace } from '../services/workspaces/service.js';
 import { childrenLoader, liveTokensLoader, secretKeysLoader, workspaceByIdLoader, WorkspaceRef, WorkspaceStatus } from '../schema/workspace.js';
+
+type ConnectionExtras = { totalCount: number; eventCursor: string };
 
 const WorkspaceConnection = builder.connectionObject(
   {
     type: WorkspaceRef,
     name: 'WorkspaceConnection',
-    fields: (t) => ({ totalCount: t.int({ resolve: (c) => (c as unknown as { totalCount: number }).totalCount }) }),
+    fields: (t) => ({
+      totalCount: t.int({ resolve: (c) => (c as unknown as ConnectionExtras).totalCount }),
+      eventCursor: t.id({
+        description: 'newest committed event id, read in the same snapshot as the page: subscribe after it to miss nothing',
+        resolve: (c) => (c as unknown as ConnectionExtras).eventCursor,
+      }),
+    }),
   },
   { name: 'WorkspaceEdge' },
 );
+
+const idOrNull = (v: string | number | null | undefined) => (v === null || v === undefined ? null : String(v));
 
 builder.queryFields((t) => ({
   workspace: t.field({
@@ -27,29 +40,48 @@ builder.queryFields((t) => ({
   }),
   workspaces: t.field({
     type: WorkspaceConnection,
-    description: 'oldest first; default 20, max 100',
+    description: 'default CREATED_AT ASC (oldest first); default 20, max 100; last/before read the last N before a cursor',
     args: {
       first: t.arg.int(),
       after: t.arg.string(),
+      last: t.arg.int(),
+      before: t.arg.string(),
       status: t.arg({ type: [WorkspaceStatus] }),
       parentId: t.arg.id(),
       includeRemoved: t.arg.boolean({ defaultValue: false }),
+      search: t.arg.string({ description: 'name or role contains it, case-insensitively (1 to 200 characters)' }),
+      orderBy: t.arg({ type: WorkspaceOrder }),
     },
     authScopes: { staff: true },
     resolve: async (_root, args, ctx, info) => {
       // The relations the query asks of the listed nodes are read with the page, in one statement.
       const asked = selectedFieldsAt(info, ['edges', 'node']);
-      const relations = { parent: asked.has('parent'), children: asked.has('children'), tokens: asked.has('tokens'), secretKeys: asked.has('secretKeys') };
-      const page = await ctx.services.workspaces.list({
-        first: pageSize(args.first),
-        after: args.after ?? null,
-        status: args.status ?? null,
-        parentId: args.parentId === null || args.parentId === undefined ? null : String(args.parentId),
-        includeRemoved: args.includeRemoved ?? false,
-      }, relations);
+      const relations = {
+        parent: asked.has('parent'),
+        children: asked.has('children'),
+        tokens: asked.has('tokens'),
+        secretKeys: asked.has('secretKeys'),
+        childCount: asked.has('childCount'),
+      };
+      const top = selectedFieldsAt(info, []);
+      const page = await ctx.services.workspaces.list(
+        {
+          ...pageWindow(args.first, args.last),
+          after: args.after ?? null,
+          before: args.before ?? null,
+          status: args.status ?? null,
+          parentId: idOrNull(args.parentId),
+          includeRemoved: args.includeRemoved ?? false,
+          search: args.search ?? null,
+          orderBy: args.orderBy ? { field: args.orderBy.field, direction: args.orderBy.direction ?? DEFAULT_ORDER.direction } : DEFAULT_ORDER,
+        },
+        relations,
+        { totalCount: top.has('totalCount'), eventCursor: top.has('eventCursor') },
+      );
       for (const listed of page.workspaces) primeRelations(ctx, listed);
       const edges = page.workspaces.map((w) => ({ node: w.workspace, cursor: w.cursor }));
-      return { ...toConnection(edges, page.hasNextPage), totalCount: page.totalCount };
+      const connection = toConnection(edges, page.hasNextPage, page.hasPreviousPage);
+      return { ...connection, totalCount: page.totalCount, eventCursor: page.eventCursor };
     },
   }),
 }));
@@ -61,4 +93,5 @@ function primeRelations(ctx: GraphQLContext, l: ListedWorkspace): void {
   if (l.children) childrenLoader(ctx).prime(id, l.children);
   if (l.tokens) liveTokensLoader(ctx).prime(id, l.tokens);
   if (l.secretKeys) secretKeysLoader(ctx).prime(id, l.secretKeys.map((key) => ({ workspaceId: id, key })));
+  if (l.childCount !== undefined) childCountLoader(ctx).prime(id, l.childCount);
 }

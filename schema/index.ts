@@ -11,6 +11,8 @@ import './event.js';
 import './token.js';
 import './workspace.js';
 import './errors.js';
+import './workspace-order.js';
+import './workspace-frontend.js';
 import '../resolvers/workspace.js';
 import '../resolvers/event.js';
 import './workspace-mutation-types.js';
@@ -29,7 +31,6 @@ import './subsystem.js';
 import '../resolvers/subsystems.js';
 import './node.js';
 import '../resolvers/node.js';
-import './workspace-frontend.js';
 import '../resolvers/workspace-counts.js';
 
 export const schema = builder.toSchema({ sortSchema: false });

@@ -16,15 +16,26 @@ export interface Connection<T> {
   pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
 }
 
-export function toConnection<T>(items: Array<{ node: T; cursor: string }>, hasNextPage: boolean): Connection<T> {
+/** hasPreviousPage: false where a connection pages forward only and does not compute it. */
+export function toConnection<T>(items: Array<{ node: T; cursor: string }>, hasNextPage: boolean, hasPreviousPage = false): Connection<T> {
   return {
     edges: items,
     pageInfo: {
       hasNextPage,
-      // Forward-only pagination: whether anything precedes `after` is not computed.
-      hasPreviousPage: false,
+      hasPreviousPage,
       startCursor: items[0]?.cursor ?? null,
       endCursor: items[items.length - 1]?.cursor ?? null,
     },
   };
+}
+
+/** `workspaces(first:, last:)`: how many rows, and whether they are the last N (read backwards). */
+export function pageWindow(first: number | null | undefined, last: number | null | undefined): { size: number; backward: boolean } {
+  const given = (n: number | null | undefined) => n !== null && n !== undefined;
+  if (given(first) && given(last)) throw new BadUserInputError('first and last cannot be combined');
+  if (given(last)) {
+    if (last! < 0) throw new BadUserInputError('last must not be negative');
+    return { size: Math.min(last!, MAX_PAGE_SIZE), backward: true };
+  }
+  return { size: pageSize(first), backward: false };
 }

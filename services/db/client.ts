@@ -34,7 +34,7 @@ export interface Database {
    * float8, bool, timestamptz as Date, json/jsonb parsed, enums as text); NOT for int8/bigserial
    * (pg gives a string, Prisma a bigint), numeric (string vs Decimal) or bytea (Buffer vs Uint8Array).
    */
-  query<T>(sql: Prisma.Sql): Promise<T[]>;
+  query<T>(sql: Prisma.Sql, opts?: QueryOptions): Promise<T[]>;
   query<T>(strings: TemplateStringsArray, ...values: unknown[]): Promise<T[]>;
   url: string;
   embedded: boolean;
@@ -42,6 +42,15 @@ export interface Database {
   /** The in-process fan-out registers here; events committed by this process wake it at once. */
   setEventWake(fn: EventWake): void;
   close(): Promise<void>;
+}
+
+export interface QueryOptions {
+  /**
+   * false: send the statement unnamed, so PostgreSQL plans it for its actual values every time. For
+   * statements whose best plan depends on a value's selectivity (a search pattern), where a named
+   * statement's generic plan would be chosen blind after five executions.
+   */
+  named?: boolean;
 }
 
 export interface DatabaseOptions {
@@ -98,10 +107,12 @@ export function createDatabase(opts: DatabaseOptions): Database {
     url: opts.url,
     embedded: opts.embedded,
     async query<T>(strings: Prisma.Sql | TemplateStringsArray, ...values: unknown[]): Promise<T[]> {
-      const sql = strings instanceof Prisma.Sql ? strings : new Prisma.Sql(strings, values as Prisma.Sql['values']);
+      const given = strings instanceof Prisma.Sql;
+      const sql = given ? strings : new Prisma.Sql(strings, values as Prisma.Sql['values']);
+      const named = !given || (values[0] as QueryOptions | undefined)?.named !== false;
       // Not on embedded PGlite: its socket serves every pooled connection from ONE backend session,
       // where a second connection preparing the same name would collide.
-      const name = opts.embedded ? undefined : statementName(sql.text);
+      const name = opts.embedded || !named ? undefined : statementName(sql.text);
       const params = sql.values as unknown[];
       try {
         return (await pool.query({ name, text: sql.text, values: params })).rows as T[];

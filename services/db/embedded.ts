@@ -3,6 +3,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { installProtocolAwareQueue } from './pglite-queue.js';
 
@@ -18,7 +19,9 @@ export interface EmbeddedPostgres {
 export async function startEmbeddedPostgres(dataDir: string, maxConnections = 16): Promise<EmbeddedPostgres> {
   const dir = path.resolve(dataDir, 'pgdata');
   await mkdir(dir, { recursive: true });
-  const db = await PGlite.create(dir);
+  // pg_trgm backs the workspace search indexes (migration 20261203200002); PGlite loads an extension
+  // only when it is handed over here.
+  const db = await PGlite.create(dir, { extensions: { pg_trgm } });
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections });
   installProtocolAwareQueue(server);
   await server.start();

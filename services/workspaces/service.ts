@@ -5,7 +5,14 @@ import type { LifecycleService } from '../lifecycle/service.js';
 import type { SecretService } from '../secrets/service.js';
 import type { TokenService } from '../tokens/service.js';
 import { readChildren, readWorkspacesByIds } from './queries.js';
-import { readWorkspacePage, type ListedWorkspace, type WorkspaceListArgs, type WorkspaceListPage, type WorkspaceListRelations } from './list-page.js';
+import {
+  readWorkspacePage,
+  type ListedWorkspace,
+  type WorkspaceListArgs,
+  type WorkspaceListExtras,
+  type WorkspaceListPage,
+  type WorkspaceListRelations,
+} from './list-page.js';
 import type { WorkspaceRecord } from './record.js';
 import { readChildCounts, readStatusCounts, readUnderPausedAncestor, type StatusCount } from './fleet-reads.js';
 import { createWorkspace, type CreatedWorkspace } from './create.js';
@@ -14,7 +21,7 @@ import { updateWorkspace, type UpdatedWorkspace } from './update.js';
 import type { CreateWorkspaceInput, UpdateWorkspaceInput } from './validation.js';
 
 export type { StatusCount };
-export type { CreateWorkspaceInput, CreatedWorkspace, DeletedWorkspaces, UpdateWorkspaceInput, UpdatedWorkspace, ListedWorkspace, WorkspaceListArgs, WorkspaceListPage, WorkspaceListRelations };
+export type { CreateWorkspaceInput, CreatedWorkspace, DeletedWorkspaces, UpdateWorkspaceInput, UpdatedWorkspace, ListedWorkspace, WorkspaceListArgs, WorkspaceListExtras, WorkspaceListPage, WorkspaceListRelations };
 
 export interface WorkspaceService {
   /** In the order of `ids`; null for unknown and non-UUID ids (REMOVED rows are returned). */
@@ -23,10 +30,10 @@ export interface WorkspaceService {
   /** Direct non-REMOVED children of all these parents, oldest first (DataLoader batch). */
   childrenOf(parentIds: readonly string[]): Promise<WorkspaceRecord[]>;
   /**
-   * Oldest first, keyset-paginated, with the relations asked for read in the same statement.
-   * BadUserInputError for a malformed cursor.
+   * Keyset-paginated in args.orderBy, with the relations and extras asked for read in the same
+   * statement (one snapshot). BadUserInputError for a malformed or foreign cursor or a bad search.
    */
-  list(args: WorkspaceListArgs, relations?: WorkspaceListRelations): Promise<WorkspaceListPage>;
+  list(args: WorkspaceListArgs, relations?: WorkspaceListRelations, extras?: WorkspaceListExtras): Promise<WorkspaceListPage>;
   /** Non-REMOVED direct children of each parent, in the order of `parentIds` (DataLoader batch). */
   childCounts(parentIds: readonly string[]): Promise<number[]>;
   /** Whether each workspace has a PAUSED ancestor, in the order of `ids` (DataLoader batch). */
@@ -53,7 +60,7 @@ export function createWorkspaceService(deps: WorkspaceServiceDeps): WorkspaceSer
     getByIds: (ids) => readWorkspacesByIds(db, ids),
     get: async (id) => (await readWorkspacesByIds(db, [id]))[0] ?? null,
     childrenOf: (parentIds) => readChildren(db, parentIds),
-    list: (args, relations) => readWorkspacePage(db, args, relations),
+    list: (args, relations, extras) => readWorkspacePage(db, args, relations, extras),
     childCounts: (parentIds) => readChildCounts(db, parentIds),
     underPausedAncestor: (ids) => readUnderPausedAncestor(db, ids),
     counts: (parentId) => readStatusCounts(db, parentId),
