@@ -12,7 +12,7 @@ import {
   type WorkspaceStatus,
 } from '../generated/graphql.ts';
 import { STATUSES } from '../lib/format.ts';
-import { fleetHref, replaceFleetParams, workspaceHref } from '../lib/router.ts';
+import { fleetHref, parseRoute, replaceFleetParams, workspaceHref } from '../lib/router.ts';
 import { CountsChart } from './counts-chart.tsx';
 import { WorkspaceTable } from './workspace-table.tsx';
 
@@ -58,7 +58,12 @@ type PageCursor = { after: string } | { before: string } | null;
 
 export function FleetView({ params }: { params: URLSearchParams }) {
   const filters = readFilters(params);
-  const setFilters = (change: Partial<FleetFilters>) => replaceFleetParams(toParams({ ...filters, ...change }));
+  // Merged into what the URL says now, not into this render's copy: a debounced search may land
+  // after another change.
+  const setFilters = (change: Partial<FleetFilters>) => {
+    const current = parseRoute(location.hash);
+    replaceFleetParams(toParams({ ...(current.name === 'fleet' ? readFilters(current.params) : filters), ...change }));
+  };
   const [cursor, setCursor] = useState<PageCursor>(null);
   const [pageNo, setPageNo] = useState(1);
   const filterKey = JSON.stringify(toParams(filters));
