@@ -3,12 +3,25 @@
 import { Prisma, type Database } from '../db/client.js';
 import { isUuid } from '../workspaces/record.js';
 import { eventFromRow, type EventRecord } from './log.js';
+import type { WorkspaceStatus } from '../workspaces/record.js';
 
 export interface LogSliceFilter {
   /** Only this workspace's events; null = every workspace. */
   workspaceId: string | null;
   /** Only status events (status not null). */
   statusOnly: boolean;
+  /** Only events of this workspace's direct children (the parent when the event was written). */
+  parentId?: string | null;
+  /** Only status events whose new status is one of these. */
+  statuses?: readonly WorkspaceStatus[] | null;
+}
+
+/** The same filter, on an event already read (live delivery): replay and live must agree. */
+export function matchesFilter(e: EventRecord, f: LogSliceFilter): boolean {
+  if (f.statusOnly && e.status === null) return false;
+  if (f.statuses && (e.status === null || !f.statuses.includes(e.status))) return false;
+  if (f.parentId != null && e.parentId !== f.parentId) return false;
+  return true;
 }
 
 /** Oldest first: the rows with afterId < id <= upTo (no upper bound when upTo is null). */
@@ -19,15 +32,19 @@ export async function readLogSlice(
   limit: number,
   filter: LogSliceFilter = { workspaceId: null, statusOnly: false },
 ): Promise<EventRecord[]> {
-  // A non-UUID workspace id is an unknown workspace: it has no events, and must not reach a ::uuid cast.
+  // A non-UUID workspace or parent id is an unknown workspace: it has no events, and must not reach a
+  // ::uuid cast.
   if (filter.workspaceId !== null && !isUuid(filter.workspaceId)) return [];
+  if (filter.parentId != null && !isUuid(filter.parentId)) return [];
   const upper = upTo === null ? Prisma.empty : Prisma.sql`AND e.id <= ${upTo}`;
   const scope = filter.workspaceId === null ? Prisma.empty : Prisma.sql`AND e.workspace_id = ${filter.workspaceId}::uuid`;
+  const parent = filter.parentId == null ? Prisma.empty : Prisma.sql`AND e.parent_id = ${filter.parentId}::uuid`;
   const status = filter.statusOnly ? Prisma.sql`AND e.status IS NOT NULL` : Prisma.empty;
+  const statuses = filter.statuses ? Prisma.sql`AND e.status = ANY(${[...filter.statuses]}::workspace_status[])` : Prisma.empty;
   const rows = await db.prisma.$queryRaw<Record<string, unknown>[]>`
     /* readLogSlice */
     SELECT e.* FROM workspace_events e
-     WHERE e.id > ${afterId} ${upper} ${scope} ${status}
+     WHERE e.id > ${afterId} ${upper} ${scope} ${parent} ${status} ${statuses}
      ORDER BY e.id
      LIMIT ${limit}`;
   return rows.map(eventFromRow);

@@ -20,6 +20,8 @@ export interface NewEvent {
 export interface EventRecord {
   id: bigint;
   workspaceId: string;
+  /** The workspace's parent when the event was written (workspaceStatusChanged(parentId:) filters on it). */
+  parentId: string | null;
   type: string;
   status: WorkspaceStatus | null;
   previousStatus: WorkspaceStatus | null;
@@ -31,6 +33,7 @@ export function eventFromRow(r: Record<string, unknown>): EventRecord {
   return {
     id: BigInt(r.id as string | number | bigint),
     workspaceId: r.workspace_id as string,
+    parentId: (r.parent_id as string | null) ?? null,
     type: r.type as string,
     status: (r.status as WorkspaceStatus | null) ?? null,
     previousStatus: (r.previous_status as WorkspaceStatus | null) ?? null,
@@ -50,8 +53,10 @@ export async function appendEvents(tx: Tx, events: readonly NewEvent[]): Promise
   // of five parameters per event stops at PostgreSQL's 65,535 bind parameters).
   const rows = await tx.sql.$queryRaw<Record<string, unknown>[]>`
     /* insertEvents */
-    INSERT INTO workspace_events (workspace_id, type, status, previous_status, payload)
-    SELECT e.workspace_id, e.type, e.status, e.previous_status, e.payload FROM unnest(
+    INSERT INTO workspace_events (workspace_id, type, status, previous_status, payload, parent_id)
+    SELECT e.workspace_id, e.type, e.status, e.previous_status, e.payload,
+           (SELECT w.parent_id FROM workspaces w WHERE w.id = e.workspace_id)
+      FROM unnest(
       ${events.map((e) => e.workspaceId)}::uuid[],
       ${events.map((e) => e.type)}::text[],
       ${events.map((e) => e.status ?? null)}::workspace_status[],

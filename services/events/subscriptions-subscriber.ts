@@ -4,7 +4,7 @@
 // its cursor has reached what the fan-out has read, so nothing is missed and nothing is sent twice.
 import type { Database } from '../db/client.js';
 import type { EventFanout, FanoutBatch, FanoutListener } from './fanout.js';
-import { readLogSlice, type LogSliceFilter } from './fanout-queries.js';
+import { matchesFilter, readLogSlice, type LogSliceFilter } from './fanout-queries.js';
 import type { EventRecord } from './log.js';
 
 /** What a subscription yields: a committed row, and the batch it was read in (shared work lives there). */
@@ -81,7 +81,7 @@ export class Subscriber implements FanoutListener, AsyncIterableIterator<Deliver
     for (const e of events) {
       if (e.id <= this.cursor) continue;
       if (this.endAfter !== null && e.id > this.endAfter) break;
-      if (this.opts.filter.statusOnly && e.status === null) continue;
+      if (!matchesFilter(e, this.opts.filter)) continue;
       if (this.queue.length >= this.opts.queueLimit) {
         // Drop the rest of the batch from memory; it will be read back from the log once the queue drains.
         this.mode = 'behind';

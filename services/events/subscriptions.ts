@@ -5,6 +5,7 @@
 import type { Viewer } from '../auth/viewer.js';
 import type { Database } from '../db/client.js';
 import type { Logger } from '../log.js';
+import type { WorkspaceStatus } from '../workspaces/record.js';
 import { EventFanout, type FanoutBatch } from './fanout.js';
 import { readLiveWorkspaceTokens, readLogBounds, readLogHead } from './fanout-queries.js';
 import { Subscriber, SubscriptionError, type Delivery } from './subscriptions-subscriber.js';
@@ -19,6 +20,10 @@ export interface SubscribeRequest {
   afterEventId: string | null;
   /** workspaceStatusChanged: only events with a status. */
   statusOnly: boolean;
+  /** Only events of this workspace's direct children. */
+  parentId?: string | null;
+  /** Only status events whose new status is one of these. */
+  statuses?: readonly WorkspaceStatus[] | null;
   /** The transport's way to close a subscriber evicted for staying behind (e.g. a WebSocket close code). */
   onEvict?: () => void;
 }
@@ -168,7 +173,7 @@ export function createSubscriptionService(
       const sub: Subscriber = new Subscriber({
         fanout,
         db,
-        filter: { workspaceId, statusOnly: req.statusOnly },
+        filter: { workspaceId, statusOnly: req.statusOnly, parentId: req.parentId?.toLowerCase() ?? null, statuses: req.statuses ?? null },
         queueLimit: lim.queueLimit,
         onStop: (s) => forget(s, unregister),
       });
