@@ -42,39 +42,38 @@ function parseArgs(argv: string[]): Options {
   return { workspaces: get('workspaces', 1000), rate: get('rate', 20), seconds: get('seconds', 10), warmup: get('warmup', 20) };
 }
 
-/** Installed before the board's own code: timestamps of status messages, row status changes, long tasks. */
-function instrument(): void {
+/**
+ * Installed before the board's own code: timestamps of status messages, of row status changes in the
+ * DOM, and long tasks. Plain JavaScript in a string: a function would be serialized as the loader
+ * compiled it, helpers included that the page does not have.
+ */
+const INSTRUMENT = `(() => {
   const stamp = () => performance.timeOrigin + performance.now();
-  const w = window as unknown as Record<string, unknown>;
-  const messages: Array<[string, number]> = [];
-  const rows: Array<[string, string, number]> = [];
-  const longTasks: Array<[number, number]> = [];
-  w.__bench = { messages, rows, longTasks, firstRows: 0 };
+  const bench = { messages: [], rows: [], longTasks: [], firstRows: 0 };
+  window.__bench = bench;
   const Native = window.WebSocket;
   window.WebSocket = class extends Native {
-    constructor(url: string | URL, protocols?: string | string[]) {
+    constructor(url, protocols) {
       super(url, protocols);
-      this.addEventListener('message', (e: MessageEvent) => {
+      this.addEventListener('message', (e) => {
         const t = stamp();
         if (typeof e.data !== 'string' || !e.data.includes('"workspaceStatusChanged"')) return;
-        const id = /"event":\{[^}]*?"id":"(\d+)"/.exec(e.data)?.[1];
-        if (id) messages.push([id, t]);
+        const id = /"event":\\{[^}]*?"id":"(\\d+)"/.exec(e.data)?.[1];
+        if (id) bench.messages.push([id, t]);
       });
     }
-  } as typeof WebSocket;
+  };
   new MutationObserver((records) => {
     const t = stamp();
     for (const r of records) {
-      const el = r.target as Element;
-      if (r.type === 'attributes' && el.tagName === 'TR') rows.push([el.getAttribute('data-workspace-id')!, el.getAttribute('data-status')!, t]);
+      if (r.type === 'attributes' && r.target.tagName === 'TR') bench.rows.push([r.target.getAttribute('data-workspace-id'), r.target.getAttribute('data-status'), t]);
     }
-    const bench = w.__bench as { firstRows: number };
-    if (!bench.firstRows && document.querySelectorAll('tr[data-workspace-id]').length > 0) bench.firstRows = performance.now();
+    if (!bench.firstRows && document.querySelector('tr[data-workspace-id]')) bench.firstRows = performance.now();
   }).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-status'] });
   new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) longTasks.push([e.startTime + performance.timeOrigin, e.duration]);
+    for (const e of list.getEntries()) bench.longTasks.push([e.startTime + performance.timeOrigin, e.duration]);
   }).observe({ type: 'longtask', buffered: true });
-}
+})();`;
 
 interface PageRecords {
   messages: Array<[string, number]>;
@@ -125,7 +124,7 @@ export async function run(argv: string[] = process.argv.slice(2)): Promise<void>
     const visible = first.workspaces.edges.map((e) => e.node.id);
 
     const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
-    await context.addInitScript(instrument);
+    await context.addInitScript({ content: INSTRUMENT });
     const page = await context.newPage();
     await page.goto(`${server.url}/`);
     await page.getByLabel('Token').fill(BENCH_ADMIN_TOKEN);
@@ -157,12 +156,25 @@ export async function run(argv: string[] = process.argv.slice(2)): Promise<void>
       }
     };
 
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Performance.enable');
+    const busy = async () => {
+      const { metrics } = (await cdp.send('Performance.getMetrics')) as { metrics: Array<{ name: string; value: number }> };
+      const get = (n: string) => (metrics.find((m) => m.name === n)?.value ?? 0) * 1000;
+      return { task: get('TaskDuration'), script: get('ScriptDuration'), layout: get('LayoutDuration') + get('RecalcStyleDuration') };
+    };
+
     await burst(o.warmup, false); // JIT, pools and the page's code paths warm, not measured
     await sleep(1500);
+    const busyBefore = await busy();
+    // BENCH_TRACE=<file>: a Chromium trace of the measured run, for chrome://tracing or DevTools.
+    const tracing = process.env.BENCH_TRACE ? await browser.startTracing(page, { path: process.env.BENCH_TRACE, categories: ['devtools.timeline', 'v8.execute', 'disabled-by-default-devtools.timeline'] }).then(() => true) : false;
     const windowStart = performance.timeOrigin + performance.now();
     await burst(o.rate * o.seconds, true);
     await sleep(2000);
     const windowEnd = performance.timeOrigin + performance.now();
+    const busyAfter = await busy();
+    if (tracing) await browser.stopTracing();
     const rec = await records(page);
 
     const messageAt = new Map(rec.messages.map(([id, t]) => [id, t]));
@@ -196,6 +208,8 @@ export async function run(argv: string[] = process.argv.slice(2)): Promise<void>
     console.log(
       `  long tasks        ${longs.filter((d) => d > 50).length} over 50 ms during the run (longest ${longs.length ? f(Math.max(...longs)) : 'none'}; target: none: ${longs.some((d) => d > 50) ? 'NOT met' : 'met'})`,
     );
+    const per = (k: 'task' | 'script' | 'layout') => f((busyAfter[k] - busyBefore[k]) / commits.length);
+    console.log(`  page main thread  ${per('task')} busy per change (script ${per('script')}, style and layout ${per('layout')})`);
     if (msg.n < commits.length || dom.n < commits.length) console.log('  WARNING: some changes never reached the page or its DOM');
     await context.close();
   } finally {
