@@ -4,7 +4,7 @@
 // No container runtime here (CONTAINER_RUNTIME=none); board-docker.test.ts restarts a real container.
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
-import { createExternal, createWorkspace, eventually } from '../graphql/fixtures.js';
+import { createExternal, createWorkspace, eventually, mintWorkspaceToken } from '../graphql/fixtures.js';
 import { agentPost, ensureBoardBuilt, heartbeat, launchChromium, row, runBoardTests, signIn, watchPageErrors } from '../support/board.js';
 import { startTestServer, TEST_ADMIN_TOKEN, type TestServer } from '../support/server.js';
 
@@ -111,6 +111,25 @@ describe.skipIf(!runBoardTests)('fleet board in Chromium', () => {
     await row(page, workspace.id).getByRole('button', { name: 'Restart needs docker' }).click();
     await page.getByRole('alert').filter({ hasText: 'Restart failed: No container runtime is reachable right now' }).waitFor();
     expect(await status(workspace.id)).toBe('FAILED');
+  });
+
+  it('asks before hibernating a busy workspace, then forces it (and shows what the runtime answered)', async () => {
+    // A container workspace whose agent reached us (its own token, minted by the admin): ONLINE and busy.
+    const { workspace } = await createWorkspace(s, { name: 'busy container' });
+    await eventually(async () => ((await s.gql('query($id: ID!) { workspace(id: $id) { status } }', { id: workspace.id })).data.workspace.status === 'FAILED' ? true : undefined));
+    const { token } = await mintWorkspaceToken(s, workspace.id);
+    await agentPost(s.url, '/registry/register', token, { id: workspace.id, url: 'http://127.0.0.1:9', agent_card: {} });
+    await agentPost(s.url, '/registry/heartbeat', token, heartbeat(workspace.id, { active_tasks: 2 }));
+    await signIn(page, s.url, TEST_ADMIN_TOKEN);
+    await expect.poll(() => status(workspace.id)).toBe('ONLINE');
+
+    await row(page, workspace.id).getByRole('button', { name: 'Hibernate busy container' }).click();
+    const dialog = page.getByRole('alertdialog');
+    await dialog.getByText('It has 2 active tasks.').waitFor();
+    await dialog.getByRole('button', { name: 'Hibernate anyway' }).click();
+    // force passes the status rules; with no container runtime the server then says so.
+    await page.getByRole('alert').filter({ hasText: 'Hibernate failed: No container runtime is reachable right now' }).waitFor();
+    expect(await status(workspace.id)).toBe('ONLINE');
   });
 
   it('creates a token shown once and revokes it; sets and deletes a secret, with field errors inline', async () => {

@@ -110,6 +110,12 @@ function Board({ token, viewer, onSignOut }: { token: string; viewer: Viewer; on
   return (
     <Provider value={api.client}>
       <SessionContext.Provider value={session}>
+        <a class="skip-link" href="#main" onClick={(e) => {
+          e.preventDefault();
+          document.getElementById('main')?.focus();
+        }}>
+          Skip to content
+        </a>
         <header class="topbar">
           <a class="brand" href={viewer.kind === 'WORKSPACE' && viewer.workspaceId ? workspaceHref(viewer.workspaceId) : '#/'}>
             <Logo />
@@ -128,7 +134,7 @@ function Board({ token, viewer, onSignOut }: { token: string; viewer: Viewer; on
           </div>
         </header>
         <UnavailableBanner />
-        <main class="content" id="main">
+        <main class="content" id="main" tabIndex={-1}>
           {ready ? view : <p class="loading-page">Loading…</p>}
         </main>
       </SessionContext.Provider>

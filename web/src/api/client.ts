@@ -5,7 +5,7 @@ import { retryExchange } from '@urql/exchange-retry';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
 import { notify } from '../lib/notices.ts';
 import { boardCacheExchange } from './cache.ts';
-import { markConnected, markLost, resetConnection, serverUnavailable } from './connection.ts';
+import { markConnected, markLost, resetConnection, resyncs, serverUnavailable } from './connection.ts';
 import { errorCode, requestErrorMessage } from './errors.ts';
 import { createEventLog, type EventLog } from './event-log.ts';
 
@@ -49,6 +49,16 @@ export function createBoardApi(token: string, onRejected: () => void): BoardApi 
     },
   });
 
+  // Rate limited: the views read again once the server's retryAfter has passed (one timer at a time).
+  let resyncTimer: ReturnType<typeof setTimeout> | undefined;
+  const resyncAfter = (seconds: number) => {
+    if (resyncTimer) return;
+    resyncTimer = setTimeout(() => {
+      resyncTimer = undefined;
+      resyncs.set(resyncs.get() + 1);
+    }, seconds * 1000);
+  };
+
   const errors: Exchange = mapExchange({
     onResult(result) {
       const code = errorCode(result.error);
@@ -56,7 +66,10 @@ export function createBoardApi(token: string, onRejected: () => void): BoardApi 
       if (code === 'UNAUTHENTICATED') onRejected();
       // Failed reads are retried (below) and shown by the connection state; a refused change is shown
       // by the view that made it; what is left is said here.
-      else if (result.error && code === 'RATE_LIMITED') notify('error', requestErrorMessage(result.error));
+      else if (result.error && code === 'RATE_LIMITED') {
+        notify('error', requestErrorMessage(result.error));
+        resyncAfter(Number(result.error.graphQLErrors[0]?.extensions?.retryAfter) || 60);
+      }
     },
   });
 
@@ -71,8 +84,8 @@ export function createBoardApi(token: string, onRejected: () => void): BoardApi 
         maxDelayMs: 10_000,
         maxNumberAttempts: Infinity,
         // Reads only: a change is never sent twice behind the user's back.
-        retryIf: (error, operation) =>
-          operation.kind === 'query' && (!!error.networkError || ['SERVICE_UNAVAILABLE', 'RATE_LIMITED'].includes(errorCode(error) ?? '')),
+        // Not RATE_LIMITED: asking again before retryAfter only extends the wait (resyncAfter instead).
+        retryIf: (error, operation) => operation.kind === 'query' && (!!error.networkError || errorCode(error) === 'SERVICE_UNAVAILABLE'),
       }),
       errors,
       fetchExchange,
@@ -91,6 +104,7 @@ export function createBoardApi(token: string, onRejected: () => void): BoardApi 
     log,
     dispose() {
       clearTimeout(pongTimer);
+      clearTimeout(resyncTimer);
       void ws.dispose();
       resetConnection();
     },
