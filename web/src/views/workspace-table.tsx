@@ -64,6 +64,11 @@ const Row = memo(function Row({ w }: { w: WorkspaceRowFragment }) {
           {w.name}
         </a>
         <span class="sub">
+          {w.parent && (
+            <>
+              in <a href={workspaceHref(w.parent.id)}>{w.parent.name}</a> ·{' '}
+            </>
+          )}
           {w.role ? `${w.role} · ` : ''}
           {w.runtime} · tier {w.tier}
         </span>
