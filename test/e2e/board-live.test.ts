@@ -241,3 +241,35 @@ describe.skipIf(!runBoardTests)('fleet board in Chromium', () => {
     expect(page.url()).toContain('status=AWAITING_AGENT');
   });
 });
+
+describe.skipIf(!runBoardTests)('fleet board when the server refuses', () => {
+  let s: TestServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    ensureBoardBuilt();
+    s = await startTestServer({ RATE_LIMIT_PER_MIN: '60' });
+    browser = await launchChromium();
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await s?.stop();
+  });
+
+  it('says how long to wait when rate limited (RATE_LIMITED with its retryAfter)', async () => {
+    const { workspace } = await createExternal(s, { name: 'limited' });
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await signIn(page, s.url, TEST_ADMIN_TOKEN);
+    await row(page, workspace.id).waitFor();
+    // The rest of this minute's budget of the address (the page and this test share 127.0.0.1).
+    for (let i = 0; i < 60; i++) if ((await s.gql('{ serverTime }')).status === 429) break;
+    await row(page, workspace.id).getByRole('button', { name: 'Pause limited' }).click();
+    const alert = page.getByRole('alert').filter({ hasText: /Too many requests: try again in \d+ s\./ });
+    await alert.waitFor();
+    const wait = Number(/in (\d+) s/.exec((await alert.textContent()) ?? '')?.[1]);
+    expect(wait).toBeGreaterThan(0);
+    expect(wait).toBeLessThanOrEqual(60);
+    await context.close();
+  });
+});
