@@ -35,6 +35,12 @@ const EnvSchema = z.object({
   REGISTRY_BOOTSTRAP: bool.default(false),
   RATE_LIMIT_PER_MIN: z.coerce.number().int().positive().default(600),
   CORS_ORIGINS: z.string().default(''),
+  CORS_MAX_AGE_S: z.coerce.number().int().min(0).default(600),
+  CORS_ALLOW_HEADERS: z
+    .string()
+    .default('')
+    .refine((v) => v.split(',').every((h) => h.trim() === '' || /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(h.trim())), 'must be comma-separated header names'),
+  ACTIVITY_PUSH_INTERVAL_MS: z.coerce.number().int().positive().default(1000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Which container runtime to use: docker (default) or none (tests of the runtime-less contract). */
   CONTAINER_RUNTIME: z.enum(['docker', 'none']).default('docker'),
@@ -70,6 +76,12 @@ export interface Config {
   registryBootstrap: boolean;
   rateLimitPerMin: number;
   corsOrigins: string[];
+  /** Access-Control-Max-Age of preflight answers. */
+  corsMaxAgeS: number;
+  /** Request headers allowed beyond the fixed list (lower-cased). */
+  corsAllowHeaders: string[];
+  /** At most one workspaceActivity delivery per workspace per this many milliseconds. */
+  activityPushIntervalMs: number;
   logLevel: string;
   containerRuntime: 'docker' | 'none';
   instanceId: string | undefined;
@@ -117,6 +129,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     registryBootstrap: e.REGISTRY_BOOTSTRAP,
     rateLimitPerMin: e.RATE_LIMIT_PER_MIN,
     corsOrigins: e.CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
+    corsMaxAgeS: e.CORS_MAX_AGE_S,
+    corsAllowHeaders: e.CORS_ALLOW_HEADERS.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean),
+    activityPushIntervalMs: e.ACTIVITY_PUSH_INTERVAL_MS,
     logLevel: e.LOG_LEVEL,
     containerRuntime: e.CONTAINER_RUNTIME,
     instanceId: e.INSTANCE_ID,

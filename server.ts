@@ -11,6 +11,7 @@ import { setupAdminToken, setupSecretsKey } from './services/auth/platform-keys.
 import { createDatabase, type Database } from './services/db/client.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './services/db/embedded.js';
 import { migrate } from './services/db/migrate.js';
+import { ACTIVITY_CHANNEL } from './services/activity/hub.js';
 import { createEventListener, listenerApplicationName } from './services/events/listener.js';
 import { createServices, type Services } from './services/index.js';
 import { createLogger, type Logger } from './services/log.js';
@@ -93,12 +94,14 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     db.setEventWake((maxId) => services.subscriptions.wake(maxId));
     await services.subscriptions.start();
     closers.push(() => services.subscriptions.stop());
+    closers.push(async () => services.activity.stop());
     if (!db.embedded) {
       const listener = createEventListener({
         url: db.url,
         applicationName: listenerApplicationName(instanceId),
         log,
         wake: (maxId) => services.subscriptions.wake(maxId),
+        channels: { [ACTIVITY_CHANNEL]: (payload) => services.activity.received(payload) },
       });
       await listener.start();
       closers.push(() => listener.stop());

@@ -99,12 +99,21 @@ function sharingKey(args: ExecutionArgs): string {
   return id;
 }
 
-function isDelivery(x: unknown): x is Delivery {
-  return typeof x === 'object' && x !== null && 'batch' in x && (x as Delivery).batch?.memo instanceof Map;
+/** A payload delivered to many subscribers at once: an event of the log (Delivery) or a workspace's
+ * activity, with the batch whose memo holds the shared executions. */
+type Shared = { batch: { memo: Map<string, unknown> } } & ({ event: Delivery['event'] } | { shareKey: string });
+
+function isShared(x: unknown): x is Shared {
+  return typeof x === 'object' && x !== null && 'batch' in x && (x as Shared).batch?.memo instanceof Map;
+}
+
+/** What identifies the payload within its batch. */
+function payloadKey(p: Shared): string {
+  return 'event' in p ? String(p.event.id) : p.shareKey;
 }
 
 /** The context one batch's shared executions run in: fresh DataLoaders, so the workspace is read as delivered. */
-function batchContext(d: Delivery, visibility: string, base: unknown): unknown {
+function batchContext(d: Shared, visibility: string, base: unknown): unknown {
   const key = `ctx\n${visibility}`;
   let ctx = d.batch.memo.get(key);
   if (!ctx) d.batch.memo.set(key, (ctx = { ...(base as object) }));
@@ -194,8 +203,8 @@ export function createSharedSubscribe(opts: SharedSubscribeOptions = {}): Subscr
     const { schema, document, operationName, variableValues } = args;
     const base: ExecutionArgs = { schema, document, operationName, variableValues, contextValue: { ...(args.contextValue as object) } };
     const map = (payload: unknown): MaybePromise<ExecutionResult> => {
-      if (!isDelivery(payload)) return then(execute({ ...base, contextValue: { ...(base.contextValue as object) }, rootValue: payload }), maskResult);
-      const memoKey = key + payload.event.id;
+      if (!isShared(payload)) return then(execute({ ...base, contextValue: { ...(base.contextValue as object) }, rootValue: payload }), maskResult);
+      const memoKey = key + payloadKey(payload);
       let result = payload.batch.memo.get(memoKey) as MaybePromise<ExecutionResult> | undefined;
       if (result) sharedExecutionStats.reused += 1;
       else {

@@ -15,7 +15,7 @@ interface SubscriptionArgs {
   afterEventId?: string | number | null;
 }
 
-const idOrNull = (v: string | number | null | undefined) => (v === null || v === undefined ? null : String(v));
+export const idOrNull = (v: string | number | null | undefined) => (v === null || v === undefined ? null : String(v));
 
 async function open(ctx: GraphQLContext, args: SubscriptionArgs, statusOnly: boolean): Promise<AsyncIterable<Delivery>> {
   try {

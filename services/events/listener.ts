@@ -14,6 +14,8 @@ export interface EventListenerOptions {
   log: Logger;
   /** maxId from a NOTIFY; no argument after a (re)connect: read whatever is new. */
   wake: (maxId?: bigint) => void;
+  /** Further channels on the same connection, each with its payload handler (no catch-up on reconnect). */
+  channels?: Record<string, (payload: string) => void>;
   minBackoffMs?: number;
   maxBackoffMs?: number;
 }
@@ -60,6 +62,8 @@ export function createEventListener(opts: EventListenerOptions): EventListener {
       scheduleReconnect();
     });
     c.on('notification', (msg) => {
+      const other = opts.channels?.[msg.channel];
+      if (other) return other(msg.payload ?? '');
       if (msg.channel !== EVENTS_CHANNEL) return;
       const maxId = /^[0-9]{1,19}$/.test(msg.payload ?? '') ? BigInt(msg.payload!) : undefined;
       opts.wake(maxId);
@@ -67,6 +71,8 @@ export function createEventListener(opts: EventListenerOptions): EventListener {
     try {
       await c.connect();
       await c.query(`LISTEN ${EVENTS_CHANNEL}`);
+      // Channel names are fixed identifiers of this code base, never client input.
+      for (const channel of Object.keys(opts.channels ?? {})) await c.query(`LISTEN ${channel}`);
     } catch (err) {
       await c.end().catch(() => {});
       throw err;

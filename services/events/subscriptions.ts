@@ -46,6 +46,12 @@ export const DEFAULT_SUBSCRIPTION_LIMITS: SubscriptionLimits = {
   pollIntervalMs: 2_000,
 };
 
+/** Anything that must end once a workspace token stops authenticating (a subscription of that token). */
+export interface TokenBound {
+  /** Deliver what was committed up to `id` (where that applies), then end. */
+  endAfterId(id: bigint): void;
+}
+
 export interface SubscriptionService {
   /** Resolves to the subscription's stream; throws SubscriptionError for a bad or expired afterEventId. */
   open(req: SubscribeRequest): Promise<AsyncIterableIterator<Delivery>>;
@@ -53,6 +59,12 @@ export interface SubscriptionService {
   wake(maxId?: bigint): void;
   /** Subscribers registered with the fan-out (a disconnect must bring it back down). */
   listenerCount(): number;
+  /**
+   * Ends `target` once this workspace token is revoked or its workspace REMOVED, like the token's own
+   * event subscriptions (checked now, after every batch touching the workspace, and periodically).
+   * Returns the unregistration.
+   */
+  bindToToken(viewer: Extract<Viewer, { kind: 'WORKSPACE' }>, target: TokenBound): Promise<() => void>;
   readonly fanout: EventFanout;
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -86,21 +98,31 @@ export function createSubscriptionService(
   const lim: SubscriptionLimits = { ...DEFAULT_SUBSCRIPTION_LIMITS, ...limits };
   const fanout = new EventFanout({ db, log, pollIntervalMs: lim.pollIntervalMs });
   const subscribers = new Set<Subscriber>();
-  const byToken = new Map<string, Set<Subscriber>>();
-  const tokenOf = new WeakMap<Subscriber, { tokenId: string; workspaceId: string }>();
+  const byToken = new Map<string, Set<TokenBound>>();
+  const tokenOf = new WeakMap<TokenBound, { tokenId: string; workspaceId: string }>();
   const onEvict = new WeakMap<Subscriber, () => void>();
   let started: Promise<void> | null = null;
   let timers: NodeJS.Timeout[] = [];
 
+  function track(target: TokenBound, tokenId: string, workspaceId: string): void {
+    tokenOf.set(target, { tokenId, workspaceId });
+    let set = byToken.get(tokenId);
+    if (!set) byToken.set(tokenId, (set = new Set()));
+    set.add(target);
+  }
+
+  function untrack(target: TokenBound): void {
+    const t = tokenOf.get(target);
+    if (!t) return;
+    const set = byToken.get(t.tokenId);
+    set?.delete(target);
+    if (set?.size === 0) byToken.delete(t.tokenId);
+  }
+
   function forget(s: Subscriber, unregister: () => void): void {
     unregister();
     subscribers.delete(s);
-    const t = tokenOf.get(s);
-    if (t) {
-      const set = byToken.get(t.tokenId);
-      set?.delete(s);
-      if (set?.size === 0) byToken.delete(t.tokenId);
-    }
+    untrack(s);
   }
 
   /**
@@ -122,7 +144,7 @@ export function createSubscriptionService(
     const touched = new Set(batch.events.map((e) => e.workspaceId));
     const ids: string[] = [];
     for (const [tokenId, subs] of byToken) {
-      const first = subs.values().next().value as Subscriber | undefined;
+      const first = subs.values().next().value as TokenBound | undefined;
       const t = first && tokenOf.get(first);
       if (t && touched.has(t.workspaceId)) ids.push(tokenId);
     }
@@ -157,6 +179,25 @@ export function createSubscriptionService(
   return {
     fanout,
     listenerCount: () => fanout.listenerCount,
+
+    async bindToToken(viewer, target) {
+      track(target, viewer.tokenId, viewer.workspaceId);
+      // The revoking transaction writes an event of this workspace: a listener on it makes the fan-out
+      // read that batch (an idle fan-out skips reads), and the batch hook re-checks the token.
+      const stopListening = fanout.add({ workspaceId: viewer.workspaceId, onBatch: () => {} });
+      const release = () => {
+        untrack(target);
+        stopListening();
+      };
+      try {
+        // The token may have died between authentication and registration, with no event to follow.
+        await recheckTokens([viewer.tokenId]);
+      } catch (err) {
+        release();
+        throw err;
+      }
+      return release;
+    },
     wake: (maxId) => fanout.wake(maxId),
 
     async open(req) {
@@ -184,12 +225,7 @@ export function createSubscriptionService(
       unregister = fanout.add(sub);
       subscribers.add(sub);
       if (req.onEvict) onEvict.set(sub, req.onEvict);
-      if (viewer.kind === 'WORKSPACE') {
-        tokenOf.set(sub, { tokenId: viewer.tokenId, workspaceId: viewer.workspaceId });
-        let set = byToken.get(viewer.tokenId);
-        if (!set) byToken.set(viewer.tokenId, (set = new Set()));
-        set.add(sub);
-      }
+      if (viewer.kind === 'WORKSPACE') track(sub, viewer.tokenId, viewer.workspaceId);
       sub.start(startAfter);
       try {
         // The token may have died between authentication and registration, with no event to follow.

@@ -36,6 +36,8 @@ export interface AgentWriteArgs {
   set: Prisma.Sql;
   /** The card being written, to tell whether it changed (register: an event only when it did). */
   card: string | null;
+  /** Over the row before the write (`w`): true when the write changes what workspaceActivity reports. */
+  activity?: Prisma.Sql;
   /**
    * Write only when nothing needs an event (status and card unchanged): such a write is complete
    * without a transaction. Otherwise the caller reruns the statement inside one, events last.
@@ -51,7 +53,7 @@ export type AgentWriteResult =
   | { kind: 'raced' }
   /** onlyWithoutEvent was set and the write would need an event: nothing was written. */
   | { kind: 'needs_event' }
-  | { kind: 'written'; previousStatus: WorkspaceStatus; status: WorkspaceStatus; cardChanged: boolean };
+  | { kind: 'written'; previousStatus: WorkspaceStatus; status: WorkspaceStatus; cardChanged: boolean; activityChanged: boolean };
 
 interface Row {
   snap_status: WorkspaceStatus | null;
@@ -60,6 +62,7 @@ interface Row {
   same_generation: boolean | null;
   next_status: WorkspaceStatus | null;
   card_changed: boolean | null;
+  activity_changed: boolean | null;
   written: number;
 }
 
@@ -79,7 +82,8 @@ export function agentWriteSql(a: AgentWriteArgs): Prisma.Sql {
         FROM workspaces w WHERE w.id = ${a.workspaceId}::uuid
     ), old AS (
       SELECT w.id, w.status, w.generation,
-             (${a.card}::jsonb IS NOT NULL AND w.agent_card IS DISTINCT FROM ${a.card}::jsonb) AS card_changed
+             (${a.card}::jsonb IS NOT NULL AND w.agent_card IS DISTINCT FROM ${a.card}::jsonb) AS card_changed,
+             ${a.activity ?? Prisma.sql`false`} AS activity_changed
         FROM workspaces w WHERE w.id = ${a.workspaceId}::uuid FOR UPDATE
     ), next AS (
       SELECT old.id, old.status AS previous_status, old.card_changed,
@@ -107,7 +111,7 @@ export function agentWriteSql(a: AgentWriteArgs): Prisma.Sql {
     )
     SELECT snap.status::text AS snap_status, snap.token_ok, old.status::text AS locked_status,
            (old.generation = snap.generation) AS same_generation, next.status::text AS next_status,
-           old.card_changed, (SELECT count(*) FROM upd)::int AS written
+           old.card_changed, old.activity_changed, (SELECT count(*) FROM upd)::int AS written
       FROM (SELECT 1) one
       LEFT JOIN snap ON true LEFT JOIN old ON true LEFT JOIN next ON true`;
 }
@@ -136,7 +140,7 @@ function classify(r: Row): AgentWriteResult {
   if (!r.token_ok) return { kind: 'unauthorized' };
   if (!AGENT_WRITABLE.includes(locked)) return { kind: 'refused', status: locked };
   if (r.written === 0) return { kind: 'needs_event' };
-  return { kind: 'written', previousStatus: locked, status: r.next_status!, cardChanged: !!r.card_changed };
+  return { kind: 'written', previousStatus: locked, status: r.next_status!, cardChanged: !!r.card_changed, activityChanged: !!r.activity_changed };
 }
 
 /** The 409 message for a refusing status (API.md: HIBERNATING counts as hibernated). */

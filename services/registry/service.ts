@@ -5,6 +5,7 @@ import { canReadWorkspace } from '../auth/viewer.js';
 import { Prisma } from '../db/client.js';
 import type { ServiceDeps } from '../deps.js';
 import { appendEvents, statusEventType, type NewEvent } from '../events/log.js';
+import type { ActivityHub } from '../activity/hub.js';
 import type { TokenService } from '../tokens/service.js';
 import { hashToken, parseBearer } from '../tokens/secret-token.js';
 import { isUuid, type WorkspaceStatus } from '../workspaces/record.js';
@@ -44,7 +45,7 @@ export function heartbeatTarget(h: Pick<HeartbeatInput, 'error_rate' | 'runtime_
   };
 }
 
-export function createRegistryService(deps: ServiceDeps & { tokens: TokenService }): RegistryService {
+export function createRegistryService(deps: ServiceDeps & { tokens: TokenService; activity: Pick<ActivityHub, 'changed'> }): RegistryService {
   const { db, config } = deps;
 
   /** Tries the write outside a transaction first (the steady-state heartbeat needs no event); a write
@@ -66,6 +67,8 @@ export function createRegistryService(deps: ServiceDeps & { tokens: TokenService
         : await agentWriteOnPool(db, { ...args, onlyWithoutEvent: true });
       switch (r.kind) {
         case 'written':
+          // Committed (outside a transaction, or after db.tx resolved): tell workspaceActivity.
+          if (r.activityChanged) deps.activity.changed(args.workspaceId);
           return { kind: 'ok', body };
         case 'not_found':
           return { kind: 'not_found', workspaceId: args.workspaceId };
@@ -132,6 +135,9 @@ export function createRegistryService(deps: ServiceDeps & { tokens: TokenService
              last_heartbeat_at = now(),
              last_active_at = CASE WHEN ${h.active_tasks}::int > 0 THEN now() ELSE w.last_active_at END`,
           card: null,
+          // The fields workspaceActivity reports, compared with what this heartbeat writes.
+          activity: Prisma.sql`(w.active_tasks, w.current_task, w.last_error_rate, w.last_sample_error, w.uptime_seconds)
+            IS DISTINCT FROM (${h.active_tasks}::int, ${h.current_task}::text, ${h.error_rate}::float8, ${h.sample_error}::text, ${h.uptime_seconds}::int)`,
         },
         (w) => statusChange(id, w, 'heartbeat'),
         { status: 'ok' },

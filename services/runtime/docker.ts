@@ -12,6 +12,7 @@ import {
   statusOf,
 } from './docker-connection.js';
 import { openEventStream } from './docker-events.js';
+import { followContainerLogs } from './docker-logs.js';
 import { createHostWriter } from './docker-host-write.js';
 import {
   ContainerNameConflict,
@@ -222,6 +223,9 @@ export function createDockerRuntime(opts: DockerRuntimeOptions = {}): ContainerR
           throw err;
         }
       }),
+
+    // On the stream client: a quiet container must not look like a dead daemon.
+    followLogs: (idOrName, tail, onLine, onEnd) => call('followLogs', () => followContainerLogs(streamApi, idOrName, tail, onLine, onEnd)),
 
     imageExists: (image) =>
       call('imageExists', async () => {

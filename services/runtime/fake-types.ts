@@ -55,6 +55,9 @@ export interface FakeRuntime extends ContainerRuntime {
   find(idOrName: string): FakeContainer | undefined;
   /** A file as the container would see it (/configs/... resolves to the config volume). */
   readFile(idOrName: string, path: string): FakeFile | undefined;
-  appendLog(idOrName: string, text: string): void;
+  /** Appends output (stdout unless said otherwise); followers get each completed line. */
+  appendLog(idOrName: string, text: string, stream?: 'stdout' | 'stderr'): void;
   openEventStreams(): number;
+  /** Log followers not yet closed or ended. */
+  openLogFollowers(): number;
 }

@@ -9,6 +9,7 @@ import {
   RuntimeUnavailable,
   type ContainerInfo,
   type EventStreamHandle,
+  type LogLine,
   type RuntimeEvent,
   type RuntimeEventAction,
   type VolumeInfo,
@@ -37,6 +38,8 @@ export function createFakeRuntime(opts: FakeRuntimeOptions = {}): FakeRuntime {
   const calls: FakeRuntime['calls'] = [];
   const failures = new Map<RuntimeMethod, Error[]>();
   const streams = new Set<{ onEvent: (e: RuntimeEvent) => void; onError: (err: Error) => void }>();
+  /** Open log followers, by container id. */
+  const followers = new Map<string, Set<{ onLine: (l: LogLine) => void; end: () => void }>>();
   let up = true;
   let reachable = true;
 
@@ -94,10 +97,16 @@ export function createFakeRuntime(opts: FakeRuntimeOptions = {}): FakeRuntime {
     deliver(event);
   }
 
+  /** Like Docker, a container's output ends for its followers when it stops. */
+  function endFollowers(c: FakeContainer): void {
+    for (const f of [...(followers.get(c.id) ?? [])]) f.end();
+  }
+
   function halt(c: FakeContainer, exitCode: number, oom = false): void {
     if (!c.running) return;
     c.running = false;
     c.exitCode = exitCode;
+    endFollowers(c);
     if (oom) announce(c, 'oom');
     announce(c, 'die', exitCode);
   }
@@ -219,6 +228,34 @@ export function createFakeRuntime(opts: FakeRuntimeOptions = {}): FakeRuntime {
       return lines.slice(-tail).join('');
     },
 
+    async followLogs(idOrName, tail, onLine, onEnd) {
+      enter('followLogs', [idOrName, tail]);
+      const c = find(idOrName);
+      if (!c) return null;
+      const lines = c.logs.split('\n').slice(0, -1);
+      for (const text of tail > 0 ? lines.slice(-tail) : []) onLine({ stream: 'stdout', text, timestamp: null });
+      let open = true;
+      const set = followers.get(c.id) ?? new Set();
+      followers.set(c.id, set);
+      const follower = {
+        onLine,
+        end: () => {
+          if (!open) return;
+          open = false;
+          set.delete(follower);
+          onEnd();
+        },
+      };
+      set.add(follower);
+      if (!c.running) follower.end();
+      return {
+        close() {
+          open = false;
+          set.delete(follower);
+        },
+      };
+    },
+
     async imageExists(image) {
       enter('imageExists', [image]);
       return images ? images.has(image) : true;
@@ -268,11 +305,18 @@ export function createFakeRuntime(opts: FakeRuntimeOptions = {}): FakeRuntime {
       return c ? fileStore(c, path)?.get(path) : undefined;
     },
 
-    appendLog(idOrName, text) {
-      mustFind(idOrName).logs += text;
+    appendLog(idOrName, text, stream = 'stdout') {
+      const c = mustFind(idOrName);
+      // Followers get the lines this text completes (the fake keeps no partial line per stream).
+      const before = c.logs.split('\n').length - 1;
+      c.logs += text;
+      const lines = c.logs.split('\n').slice(before, -1);
+      for (const f of [...(followers.get(c.id) ?? [])]) for (const line of lines) f.onLine({ stream, text: line, timestamp: new Date() });
     },
 
     openEventStreams: () => streams.size,
+
+    openLogFollowers: () => [...followers.values()].reduce((n, set) => n + set.size, 0),
   };
   return runtime;
 }

@@ -22,6 +22,7 @@ export function createNoneRuntime(): ContainerRuntime {
     listVolumes: unavailable,
     removeVolume: unavailable,
     logs: unavailable,
+    followLogs: unavailable,
     imageExists: unavailable,
     events: unavailable,
     hostCpuCount: unavailable,

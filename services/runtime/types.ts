@@ -71,6 +71,21 @@ export interface RuntimeEvent {
   exitCode?: number;
 }
 
+export type LogStreamName = 'stdout' | 'stderr';
+
+/** One line of a container's output, without its line break. */
+export interface LogLine {
+  stream: LogStreamName;
+  text: string;
+  /** When the runtime recorded it, if it says. */
+  timestamp: Date | null;
+}
+
+export interface LogFollower {
+  /** Stops following and releases the stream; no callback fires after it. Idempotent. */
+  close(): void;
+}
+
 export interface EventStreamHandle {
   /** Ends the stream. A close asked for by the caller does not fire onError (no reconnect wanted). */
   close(): void;
@@ -101,6 +116,14 @@ export interface ContainerRuntime {
   removeVolume(name: string): Promise<void>;
   /** Recent output (stdout+stderr) or null when the container does not exist. */
   logs(idOrName: string, tail: number): Promise<string | null>;
+  /**
+   * Follows the container's output: the last `tail` lines, then each line as it is written, in order.
+   * `onEnd` fires exactly once, when the output ends (the container stopped or was removed; at once for
+   * a container that is not running) or the stream breaks (with the error), and never after close().
+   * Resolves null when the container does not exist. Every follower must be closed or ended: each
+   * holds a connection to the runtime.
+   */
+  followLogs(idOrName: string, tail: number, onLine: (line: LogLine) => void, onEnd: (err?: Error) => void): Promise<LogFollower | null>;
   imageExists(image: string): Promise<boolean>;
   /**
    * Streams container events carrying `molecule.platform.managed=true`. onError fires once when the

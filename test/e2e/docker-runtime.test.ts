@@ -248,6 +248,53 @@ describe.skipIf(!docker && !process.env.CI)('docker runtime (real daemon)', () =
     expect(onError).not.toHaveBeenCalled();
   });
 
+  it('follows logs: the tail, then new lines of stdout and stderr with timestamps, ending when the container stops', async () => {
+    const script = 'echo before-1; echo before-2; echo before-3; sleep 1; echo after-out; echo after-err >&2; sleep 1';
+    const { id } = await rt.create(spec('follow', { entrypoint: ['/bin/sh', '-c', script] }));
+    await rt.start(id);
+    await waitFor('the first lines', async () => ((await rt.logs(id, 10)) ?? '').includes('before-3'));
+    const lines: Array<{ stream: string; text: string; timestamp: Date | null }> = [];
+    const onEnd = vi.fn();
+    const follower = await rt.followLogs(id, 2, (l) => lines.push(l), onEnd);
+    expect(follower).not.toBeNull();
+    await waitFor('the end of the output', async () => onEnd.mock.calls.length > 0, 20_000);
+    expect(onEnd).toHaveBeenCalledTimes(1);
+    expect(onEnd.mock.calls[0]![0]).toBeUndefined(); // ended, not broken
+    expect(lines.map((l) => [l.stream, l.text])).toEqual([
+      ['stdout', 'before-2'],
+      ['stdout', 'before-3'],
+      ['stdout', 'after-out'],
+      ['stderr', 'after-err'],
+    ]);
+    for (const l of lines) expect(Math.abs(l.timestamp!.getTime() - Date.now())).toBeLessThan(60_000);
+    follower!.close();
+  });
+
+  it('follows the logs of a stopped container to their end at once, of a missing one not at all, and stays silent after close()', async () => {
+    // A last line without a line break is output too (Docker 20.10 records it at exit, though a follow
+    // that is open when the container stops ends before it, as `docker logs -f` does).
+    const { id } = await runToExit(spec('stopped', { entrypoint: ['/bin/sh', '-c', 'echo only line; printf "no newline"'] }));
+    const lines: string[] = [];
+    const ended = vi.fn();
+    await rt.followLogs(id, 10, (l) => lines.push(l.text), ended);
+    await waitFor('the end', async () => ended.mock.calls.length > 0);
+    expect(lines).toEqual(['only line', 'no newline']);
+    expect(await rt.followLogs(`${prefix}-missing`, 10, () => {}, () => {})).toBeNull();
+
+    const { id: chatty } = await rt.create(spec('chatty', { entrypoint: ['/bin/sh', '-c', 'while true; do echo tick; sleep 0.1; done'] }));
+    await rt.start(chatty);
+    const seen = vi.fn();
+    const closedEnd = vi.fn();
+    const follower = (await rt.followLogs(chatty, 0, seen, closedEnd))!;
+    await waitFor('a tick', async () => seen.mock.calls.length > 0);
+    follower.close();
+    const after = seen.mock.calls.length;
+    await new Promise((r) => setTimeout(r, 500));
+    expect(seen.mock.calls.length).toBe(after);
+    expect(closedEnd).not.toHaveBeenCalled();
+    await rt.remove(chatty, { force: true });
+  });
+
   it('calls onError once when the daemon connection drops under an open event stream', async () => {
     // A socket proxy in front of the daemon lets the test cut the connection the way a daemon
     // restart would.

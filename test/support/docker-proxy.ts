@@ -23,6 +23,8 @@ export interface DockerProxy {
   listen(): Promise<void>;
   /** Resolves with the next request matching `match`; that request waits until released or dropped. */
   holdNext(match: (method: string, url: string) => boolean): Promise<HeldRequest>;
+  /** Forwarded requests whose answer has not finished yet (a followed log stream stays in flight). */
+  inFlight(match: (method: string, url: string) => boolean): number;
   close(): Promise<void>;
 }
 
@@ -31,8 +33,12 @@ export function createDockerProxy(upstreamDockerHost: string | undefined): Docke
   const socketPath = join(dir, 'docker.sock');
   const upstream = parseDockerHost(upstreamDockerHost);
   const holds: Array<{ match: (m: string, u: string) => boolean; resolve: (h: HeldRequest) => void }> = [];
+  const flying = new Set<{ method: string; url: string }>();
 
   const forward = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const entry = { method: req.method ?? 'GET', url: req.url ?? '/' };
+    flying.add(entry);
+    res.on('close', () => flying.delete(entry));
     const target = 'socketPath' in upstream ? { socketPath: upstream.socketPath } : { host: upstream.host, port: upstream.port };
     const out = http.request({ ...target, method: req.method, path: req.url, headers: req.headers }, (up) => {
       res.writeHead(up.statusCode ?? 502, up.headers);
@@ -61,6 +67,7 @@ export function createDockerProxy(upstreamDockerHost: string | undefined): Docke
         server.listen(socketPath, () => resolve());
       }),
     holdNext: (match) => new Promise((resolve) => holds.push({ match, resolve })),
+    inFlight: (match) => [...flying].filter((r) => match(r.method, r.url)).length,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();
