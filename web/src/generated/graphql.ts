@@ -25,6 +25,7 @@ export type WorkspaceAction =
   | 'RESTART'
   | 'RESUME';
 
+/** ties broken by id in the same direction; STATUS in enum order; LAST_HEARTBEAT_AT: never heard from last either way */
 export type WorkspaceOrder = {
   direction?: OrderDirection | null | undefined;
   field: WorkspaceOrderField;
