@@ -266,7 +266,7 @@ describe.skipIf(!runBoardTests)('fleet board when the server refuses', () => {
     for (let i = 0; i < 60; i++) if ((await s.gql('{ serverTime }')).status === 429) break;
     await row(page, workspace.id).getByRole('button', { name: 'Pause limited' }).click();
     const alert = page.getByRole('alert').filter({ hasText: /Too many requests: try again in \d+ s\./ });
-    await alert.waitFor();
+    await alert.waitFor({ timeout: 10_000 });
     const wait = Number(/in (\d+) s/.exec((await alert.textContent()) ?? '')?.[1]);
     expect(wait).toBeGreaterThan(0);
     expect(wait).toBeLessThanOrEqual(60);
