@@ -11,7 +11,7 @@
 //
 //   npm run bench -- board [--workspaces=1000] [--rate=20] [--seconds=10] [--warmup=20]
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -91,7 +91,7 @@ function quantiles(xs: number[]) {
 }
 
 async function bundleSize(): Promise<{ gzip: number; files: string[] }> {
-  execFileSync(process.execPath, [path.join(WEB, 'build.mjs'), '--quiet']);
+  execFileSync(process.execPath, [path.join(WEB, "build.mjs"), "--quiet"], { env: process.env });
   const assets = path.join(WEB, 'dist/assets');
   const files = (await readdir(assets)).filter((f) => /\.(js|css)\.gz$/.test(f));
   let gzip = (await readFile(path.join(WEB, 'dist/index.html.gz'))).length;
@@ -167,6 +167,11 @@ export async function run(argv: string[] = process.argv.slice(2)): Promise<void>
     await burst(o.warmup, false); // JIT, pools and the page's code paths warm, not measured
     await sleep(1500);
     const busyBefore = await busy();
+    // BENCH_PAGE_PROFILE=<file>: a CPU profile of the page during the measured run.
+    if (process.env.BENCH_PAGE_PROFILE) {
+      await cdp.send('Profiler.enable');
+      await cdp.send('Profiler.start');
+    }
     // BENCH_TRACE=<file>: a Chromium trace of the measured run, for chrome://tracing or DevTools.
     const tracing = process.env.BENCH_TRACE ? await browser.startTracing(page, { path: process.env.BENCH_TRACE, categories: ['devtools.timeline', 'v8.execute', 'disabled-by-default-devtools.timeline'] }).then(() => true) : false;
     const windowStart = performance.timeOrigin + performance.now();
@@ -175,6 +180,7 @@ export async function run(argv: string[] = process.argv.slice(2)): Promise<void>
     const windowEnd = performance.timeOrigin + performance.now();
     const busyAfter = await busy();
     if (tracing) await browser.stopTracing();
+    if (process.env.BENCH_PAGE_PROFILE) await writeFile(process.env.BENCH_PAGE_PROFILE, JSON.stringify((await cdp.send('Profiler.stop')).profile));
     const rec = await records(page);
 
     const messageAt = new Map(rec.messages.map(([id, t]) => [id, t]));

@@ -3,7 +3,7 @@
 // and the npm packages in node_modules. Runs at `npm install` (postinstall) and before `npm start`
 // when web/dist is missing; `--if-missing` makes it a no-op when a build is there.
 //
-//   node web/build.mjs [--if-missing] [--quiet]
+//   node web/build.mjs [--if-missing] [--quiet]      (BOARD_MINIFY=0: readable output, for profiling)
 import { build } from 'esbuild';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -25,7 +25,7 @@ const result = await build({
   outdir: join(out, 'assets'),
   entryNames: '[name]-[hash]',
   bundle: true,
-  minify: true,
+  minify: process.env.BOARD_MINIFY !== "0",
   format: 'esm',
   target: ['chrome111', 'firefox113', 'safari16.4'],
   jsx: 'automatic',
