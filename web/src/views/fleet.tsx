@@ -126,7 +126,7 @@ export function FleetView({ params }: { params: URLSearchParams }) {
             </button>
           )}
         </div>
-        {error && !data && <p class="field-error" role="alert">The workspaces could not be loaded: {error.message}</p>}
+        {!data && (error ? <p class="field-error" role="alert">The workspaces could not be loaded: {error.message}</p> : <p class="empty">Loading workspaces…</p>)}
         {conn && (
           <WorkspaceTable
             rows={conn.edges.map((e) => e.node)}
