@@ -2,12 +2,11 @@
 // tokens), CSRF prevention, CORS from CORS_ORIGINS, and error masking that keeps coded errors and
 // logs the cause of everything it hides.
 import { EnvelopArmor } from '@escape.tech/graphql-armor';
-import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
-import { GraphQLError, type ValidationContext } from 'graphql';
+import { GraphQLError, type ExecutionResult, type ValidationContext } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import type { Config } from '../config.js';
 import { BadUserInputError } from '../services/errors.js';
 import type { Logger } from '../services/log.js';
+import { useCsrfRule } from './csrf.js';
 
 export const DOCUMENT_LIMITS = { maxDepth: 15, maxAliases: 50, maxTokens: 5000 } as const;
 
@@ -34,20 +33,49 @@ export function hardeningPlugins(): Plugin[] {
   });
   return [
     ...(armor.protect().plugins as Plugin[]),
-    // Browsers cannot send application/json cross-site without a CORS preflight; every other request
-    // (GET, form and text bodies) must carry this header, which a plain cross-site form cannot set.
-    useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] }),
+    // Browsers cannot send application/json cross-site without a CORS preflight; a GET carrying an
+    // operation and any other body must carry a header that a plain cross-site form cannot set.
+    useCsrfRule(),
+    useRequestIdOnMaskedErrors(),
   ];
 }
 
-/** Empty CORS_ORIGINS: no CORS headers at all, so browsers keep to the same origin. */
-export function corsOptions(config: Pick<Config, 'corsOrigins'>) {
-  if (config.corsOrigins.length === 0) return false as const;
+const MASKED_CODE = 'INTERNAL_SERVER_ERROR';
+
+/** The result with every masked error carrying the request's id (extensions.requestId = x-request-id). */
+function withRequestId(result: ExecutionResult, requestId: string): ExecutionResult {
+  if (!result.errors?.some((e) => e.extensions?.code === MASKED_CODE)) return result;
+  const errors = result.errors.map((e) =>
+    e.extensions?.code === MASKED_CODE ? new GraphQLError(e.message, { path: e.path, extensions: { ...e.extensions, requestId } }) : e,
+  );
+  return { ...result, errors };
+}
+
+function isAsyncIterable(x: unknown): x is AsyncIterable<ExecutionResult> {
+  return typeof x === 'object' && x !== null && Symbol.asyncIterator in x;
+}
+
+/**
+ * A masked error tells the client nothing but that something failed; its extensions.requestId, the
+ * answer's x-request-id, is what the client quotes and the server's log lines carry (http/server.ts
+ * sets the header before yoga runs). Applies to single, batched and streamed (SSE) results.
+ */
+function useRequestIdOnMaskedErrors(): Plugin {
   return {
-    origin: config.corsOrigins,
-    methods: ['GET', 'POST', 'OPTIONS'],
-    allowedHeaders: ['authorization', 'content-type', 'accept', 'x-graphql-yoga-csrf', 'x-request-id'],
-    credentials: false,
+    onResultProcess({ request, result, setResult }) {
+      const requestId = request.headers.get('x-request-id');
+      if (!requestId) return;
+      if (Array.isArray(result)) return setResult(result.map((r) => withRequestId(r as ExecutionResult, requestId)) as never);
+      if (isAsyncIterable(result)) {
+        const source = result;
+        return setResult({
+          async *[Symbol.asyncIterator]() {
+            for await (const r of source) yield withRequestId(r, requestId);
+          },
+        } as never);
+      }
+      setResult(withRequestId(result as ExecutionResult, requestId) as never);
+    },
   };
 }
 
@@ -56,7 +84,7 @@ export function corsOptions(config: Pick<Config, 'corsOrigins'>) {
  * validation errors pass through. Malformed pagination arguments become BAD_USER_INPUT. Anything
  * else is a bug or an outage: the client sees "Unexpected error." and the log gets the cause.
  */
-export function createMaskError(log: Logger) {
+export function createMaskError(log: Logger, requestIdOf?: () => string) {
   return (error: unknown, message: string): Error => {
     if (error instanceof GraphQLError) {
       const original = error.originalError;
@@ -68,10 +96,9 @@ export function createMaskError(log: Logger) {
       if (!error.path) return new GraphQLError(error.message, { nodes: error.nodes, extensions: { code: 'BAD_USER_INPUT' } });
     }
     const cause = error instanceof GraphQLError ? (error.originalError ?? error) : error;
-    log.error({ err: cause, path: error instanceof GraphQLError ? error.path : undefined }, 'unexpected error in a GraphQL request');
-    return new GraphQLError(message, {
-      path: error instanceof GraphQLError ? error.path : undefined,
-      extensions: { code: 'INTERNAL_SERVER_ERROR' },
-    });
+    const requestId = requestIdOf?.();
+    const path = error instanceof GraphQLError ? error.path : undefined;
+    log.error({ err: cause, path, ...(requestId ? { reqId: requestId } : {}) }, 'unexpected error in a GraphQL request');
+    return new GraphQLError(message, { path, extensions: { code: MASKED_CODE, ...(requestId ? { requestId } : {}) } });
   };
 }

@@ -10,7 +10,7 @@ import type { GraphQLContext } from '../schema/context.js';
 import type { Services } from '../services/index.js';
 import { useSharedSubscriptionExecution } from './subscription-execution.js';
 import { useCompiledExecution } from './graphql-jit.js';
-import { corsOptions, createMaskError, hardeningPlugins } from './graphql-hardening.js';
+import { createMaskError, hardeningPlugins } from './graphql-hardening.js';
 
 export interface NodeServerContext {
   req: IncomingMessage;
@@ -34,7 +34,8 @@ export function createGraphQLHandler(services: Services): Yoga {
     // Subscribers with the same document and visibility share one execution per event (SSE and WebSocket).
     plugins: [...hardeningPlugins(), useSharedSubscriptionExecution(), useCompiledExecution()],
     maskedErrors: { maskError: createMaskError(log) },
-    cors: corsOptions(services.deps.config),
+    // CORS is answered for every route by http/cors.ts, before yoga runs.
+    cors: false,
     logging: {
       debug: (...a) => log.debug(a.map(String).join(' ')),
       info: (...a) => log.info(a.map(String).join(' ')),

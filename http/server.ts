@@ -2,12 +2,13 @@
 // beside it. WebSocket subscriptions attach to the same server's 'upgrade' event (http/websocket.ts);
 // nothing here touches upgrades.
 //
-// Every request: a request id, the rate limit (not for probes), the route, one log line and the
-// metrics. Nothing a client sends can produce a 500: bodies are capped and checked before any work,
+// Every request: a request id, its CORS headers (http/cors.ts; preflights are answered there, before the
+// rate limit), the rate limit (not for probes), the route, one log line and the metrics. Nothing a client sends can produce a 500: bodies are capped and checked before any work,
 // and an unexpected failure is logged with its cause and answered without internals.
 import http from 'node:http';
 import type { Services } from '../services/index.js';
 import { boardRoute } from './board.js';
+import { createCorsPolicy } from './cors.js';
 import { createGraphQLHandler, type Yoga } from './graphql.js';
 import { serveGraphQL } from './graphql-route.js';
 import { createHttpMetrics } from './metrics.js';
@@ -39,6 +40,7 @@ export function createHttpApp(services: Services): HttpApp {
   const yoga = createGraphQLHandler(services);
   const metrics = createHttpMetrics(deps.metrics, deps.db.pool);
   const limiter = createRequestLimiter(deps.config.rateLimitPerMin);
+  const cors = createCorsPolicy(deps.config);
   const agentRoute = createAgentRoutes(services);
 
   const probe = (label: string, handle: Handler): Route => ({ label, probe: true, graphql: false, methods: ['GET', 'HEAD'], handle });
@@ -46,8 +48,8 @@ export function createHttpApp(services: Services): HttpApp {
     '/health': probe('/health', (_req, res) => sendHealth(res)),
     '/ready': probe('/ready', (_req, res) => sendReady(res, deps.db.pool)),
     '/metrics': probe('/metrics', (_req, res) => sendMetrics(res, deps.metrics)),
-    // yoga answers the methods it does not serve (405) itself.
-    '/graphql': { label: '/graphql', probe: false, graphql: true, methods: [], handle: (req, res, onOperation) => serveGraphQL(yoga, req, res, onOperation) },
+    // OPTIONS (preflights) is answered before any route; any other method is 405.
+    '/graphql': { label: '/graphql', probe: false, graphql: true, methods: ['GET', 'POST'], handle: (req, res, onOperation) => serveGraphQL(yoga, req, res, onOperation) },
   };
   const fromRest = (r: RestRoute): Route => ({ label: r.label, probe: false, graphql: false, methods: [r.method], handle: r.handle });
 
@@ -78,9 +80,12 @@ export function createHttpApp(services: Services): HttpApp {
       });
     });
 
-    if (!route?.probe && !limiter.admit(req, res)) return;
+    // Every answer, those refused below included, carries the CORS headers its origin may read.
+    cors.decorate(req, res);
+    if (method === 'OPTIONS' && route) return cors.preflight(req, res);
+    if (!route?.probe && !limiter.admit(req, res, route?.graphql)) return;
     if (!route) return sendError(res, 404, 'not found');
-    if (route.methods.length > 0 && !route.methods.includes(method)) {
+    if (!route.methods.includes(method)) {
       return sendError(res, 405, 'method not allowed', { allow: route.methods.join(', ') });
     }
     const onOperation = (name: unknown) => {

@@ -6,6 +6,7 @@
 // Limits: a connection-init timeout, keep-alive pings, a maximum of subscriptions per connection, and
 // the per-IP rate limit on upgrades and subscribes. A subscriber evicted for staying behind closes
 // its connection with SLOW_CONSUMER_CLOSE_CODE.
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { getOperationAST, GraphQLError, type ExecutionArgs } from 'graphql';
@@ -59,7 +60,9 @@ export function attachWebSocket(server: Server, yoga: Yoga, services: Services, 
   const opts: WebSocketOptions = { ...DEFAULT_WEBSOCKET_OPTIONS, rateLimitPerMin: services.deps.config.rateLimitPerMin, ...options };
   const log = services.deps.log;
   const limiter = new FixedWindowLimiter(opts.rateLimitPerMin, 60_000);
-  const maskError = createMaskError(log);
+  // No answer header to echo on a socket: each masked error gets its own id, in the log line and in
+  // extensions.requestId.
+  const maskError = createMaskError(log, () => randomUUID());
   const subscribe = createSharedSubscribe({ maskError: (err) => maskError(err, 'Unexpected error.') });
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: opts.maxPayloadBytes });
 
@@ -109,8 +112,9 @@ export function attachWebSocket(server: Server, yoga: Yoga, services: Services, 
         if (open > opts.maxSubscriptionsPerConnection) {
           return [gqlError(`at most ${opts.maxSubscriptionsPerConnection} subscriptions per connection`, 'TOO_MANY_SUBSCRIPTIONS')];
         }
-        if (!limiter.hit(ctx.extra.ip).allowed) {
-          return [gqlError('rate limit exceeded', 'RATE_LIMITED')];
+        const decision = limiter.hit(ctx.extra.ip);
+        if (!decision.allowed) {
+          return [new GraphQLError('rate limit exceeded', { extensions: { code: 'RATE_LIMITED', retryAfter: decision.retryAfterS } })];
         }
         const authorization = authorizationOf(ctx.connectionParams) || null;
         // What the context factory reads of a request: its headers (a Request object would be kept,

@@ -6,7 +6,7 @@ import { CreateOrgTokenSuccess, OrgTokenRef, RevokeOrgTokenSuccess } from '../sc
 
 function rateLimited(retryAfterS: number): GraphQLError {
   return new GraphQLError('too many org tokens minted from this address; retry later', {
-    extensions: { code: 'RATE_LIMITED', http: { status: 429, headers: { 'Retry-After': String(retryAfterS) } } },
+    extensions: { code: 'RATE_LIMITED', retryAfter: retryAfterS, http: { status: 429, headers: { 'Retry-After': String(retryAfterS) } } },
   });
 }
 

@@ -113,8 +113,9 @@ describe('createOrgToken rate limit', () => {
     const retryAfter = Number(res.headers.get('retry-after'));
     expect(retryAfter).toBeGreaterThan(0);
     expect(retryAfter).toBeLessThanOrEqual(3600);
-    const body = (await res.json()) as { errors: Array<{ extensions: { code: string } }> };
+    const body = (await res.json()) as { errors: Array<{ extensions: { code: string; retryAfter: number } }> };
     expect(body.errors[0]!.extensions.code).toBe('RATE_LIMITED');
+    expect(body.errors[0]!.extensions.retryAfter).toBe(retryAfter);
     const count = await s.db.pool.query('SELECT count(*)::int AS n FROM org_api_tokens');
     expect(count.rows[0].n).toBe(5);
     // Other operations are unaffected.

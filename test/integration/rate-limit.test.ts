@@ -65,13 +65,29 @@ describe('rate limit (RATE_LIMIT_PER_MIN=5)', () => {
     expect(retryAfter).toBeLessThanOrEqual(60);
   });
 
-  it('counts GraphQL and REST together and answers GraphQL over the limit with 429', async () => {
+  it('counts GraphQL and REST together and answers GraphQL over the limit with a GraphQL 429 carrying retryAfter', async () => {
     for (let i = 0; i < 3; i++) expect((await graphql('127.0.0.12')).status).toBe(200);
     for (let i = 0; i < 2; i++) expect((await from('127.0.0.12', `/workspaces/${UNKNOWN}/state`)).status).toBe(404);
     const r = await graphql('127.0.0.12');
     expect(r.status).toBe(429);
     expect(r.headers['retry-after']).toMatch(/^\d+$/);
-    expect(JSON.parse(r.body)).toEqual({ error: 'rate limit exceeded' });
+    const retryAfter = Number(r.headers['retry-after']);
+    expect(JSON.parse(r.body)).toEqual({ errors: [{ message: 'rate limit exceeded', extensions: { code: 'RATE_LIMITED', retryAfter } }] });
+  });
+
+  it('does not limit CORS preflights, nor count them', async () => {
+    for (let i = 0; i < 10; i++) {
+      const r = await new Promise<number>((resolve, reject) => {
+        const req = http.request(`${s.url}/graphql`, { method: 'OPTIONS', localAddress: '127.0.0.17', headers: { origin: 'http://x.example', 'access-control-request-method': 'POST' } }, (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      expect(r).toBe(204);
+    }
+    expect((await graphql('127.0.0.17')).status).toBe(200);
   });
 
   it('limits each client IP separately', async () => {
