@@ -75,7 +75,6 @@ export function createBoardApi(token: string, onRejected: () => void): BoardApi 
 
   const client = new Client({
     url: '/graphql',
-    preferGetMethod: false /*DEV-ONLY*/,
     fetchOptions: () => ({ headers: { authorization } }),
     exchanges: [
       boardCacheExchange(log),

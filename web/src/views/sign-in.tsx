@@ -10,7 +10,7 @@ export type Viewer = ViewerQuery['viewer'];
 
 /** Asks the API who the token is, with a client of its own (nothing is kept until it is accepted). */
 export async function whoIs(token: string): Promise<{ viewer?: Viewer; error?: string }> {
-  const client = new Client({ url: '/graphql', preferGetMethod: false /*DEV-ONLY*/, exchanges: [fetchExchange], fetchOptions: { headers: { authorization: `Bearer ${token}` } } });
+  const client = new Client({ url: '/graphql', exchanges: [fetchExchange], fetchOptions: { headers: { authorization: `Bearer ${token}` } } });
   const result = await client.query(ViewerDocument, {}, { requestPolicy: 'network-only' }).toPromise();
   if (result.data) return { viewer: result.data.viewer };
   if (!result.error) return { error: 'The server could not check the token.' };
