@@ -5,7 +5,7 @@ import { useLiveRefetch } from '../context.ts';
 import { FleetCountsDocument, type WorkspaceStatus } from '../generated/graphql.ts';
 import { statusLabel } from '../lib/format.ts';
 
-const COUNTS_REFRESH_MS = 500;
+const COUNTS_REFRESH_MS = 1000;
 
 export function CountsChart({ parentId, selected, onToggle }: { parentId: string | null; selected: readonly WorkspaceStatus[]; onToggle(s: WorkspaceStatus): void }) {
   const [{ data, error }, reexecute] = useQuery({ query: FleetCountsDocument, variables: { parentId }, requestPolicy: 'cache-and-network' });
