@@ -15,7 +15,7 @@ const typedDocuments = {
 } as const;
 
 const config: CodegenConfig = {
-  schema: process.env.CODEGEN_SCHEMA ?? 'schema.graphql',
+  schema: 'schema.graphql',
   ignoreNoDocuments: true,
   // NodeNext resolution: generated relative imports need their .js extension.
   emitLegacyCommonJSImports: false,

@@ -179,6 +179,11 @@ describe.skipIf(!runBoardTests)('fleet board in Chromium', () => {
     const dialog = page.getByRole('alertdialog');
     await dialog.waitFor();
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Cancel');
+    // Focus stays in the dialog: nothing behind it can be reached with Tab.
+    for (let i = 0; i < 4; i++) {
+      await page.keyboard.press('Tab');
+      expect(await page.evaluate(() => !!document.activeElement?.closest('dialog') || document.activeElement === document.body)).toBe(true);
+    }
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'detached' });
     expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('Delete parent to delete');
