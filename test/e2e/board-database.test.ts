@@ -16,7 +16,7 @@ describe.skipIf(!runBoardTests)('fleet board while the database is away', () => 
   let browser: Browser;
 
   beforeAll(async () => {
-    ensureBoardBuilt();
+    await ensureBoardBuilt();
     db = await createTestDatabase();
     if (!db.url) throw new Error('runs in the server project (TEST_DB_MODE=server)');
     const target = new URL(db.url);

@@ -17,7 +17,7 @@ describe.skipIf(!runBoardTests || (!dockerAvailable && !process.env.CI))('fleet 
   const created: string[] = [];
 
   beforeAll(async () => {
-    ensureBoardBuilt();
+    await ensureBoardBuilt();
     await ensureAgentImage();
     e2e = await openE2eDatabase();
     s = await startTestServer({ ...e2e.env, LOG_LEVEL: 'silent' });
@@ -45,7 +45,7 @@ describe.skipIf(!runBoardTests || (!dockerAvailable && !process.env.CI))('fleet 
     await page.goto(`${s.url}/#/workspaces/${id}`);
     const badge = page.locator('.page-head [data-status]');
     await expect.poll(() => badge.getAttribute('data-status')).toBe('ONLINE');
-    await expect.poll(() => page.locator('.logs').textContent(), { timeout: 15_000 }).toContain(`agent[${id}]`);
+    await expect.poll(() => page.locator('.logs').textContent(), { timeout: 30_000 }).toContain(`agent[${id}]`);
 
     const seen: string[] = [];
     await page.exposeFunction('reportStatus', (status: string) => seen.push(status));
@@ -57,7 +57,7 @@ describe.skipIf(!runBoardTests || (!dockerAvailable && !process.env.CI))('fleet 
     });
     await page.getByRole('button', { name: 'Restart', exact: true }).click();
     await page.getByText('Restarting “docker agent”.').waitFor();
-    await expect.poll(() => seen.includes('PROVISIONING'), { timeout: 10_000 }).toBe(true);
+    await expect.poll(() => seen.includes('PROVISIONING'), { timeout: 20_000 }).toBe(true);
     await expect.poll(() => badge.getAttribute('data-status'), { timeout: 60_000 }).toBe('ONLINE');
 
     const after = (await s.gql(STATUS, { id })).data.workspace;
@@ -65,8 +65,8 @@ describe.skipIf(!runBoardTests || (!dockerAvailable && !process.env.CI))('fleet 
     expect(after.container.id).not.toBe(first.container.id);
     await page.locator('[data-event-type="WORKSPACE_RESTART_REQUESTED"]').waitFor();
     // The logs panel follows the new container.
-    await expect.poll(() => page.locator('.logs').getAttribute('data-container'), { timeout: 15_000 }).toBe(after.container.id);
-    await expect.poll(() => page.locator('.logs').textContent(), { timeout: 15_000 }).toContain(`agent[${id}]`);
+    await expect.poll(() => page.locator('.logs').getAttribute('data-container'), { timeout: 30_000 }).toBe(after.container.id);
+    await expect.poll(() => page.locator('.logs').textContent(), { timeout: 30_000 }).toContain(`agent[${id}]`);
     await context.close();
   }, 150_000);
 });

@@ -16,7 +16,7 @@ describe.skipIf(!runBoardTests)('fleet board in Chromium', () => {
   let pageErrors: string[];
 
   beforeAll(async () => {
-    ensureBoardBuilt();
+    await ensureBoardBuilt();
     s = await startTestServer({ ACTIVITY_PUSH_INTERVAL_MS: '200', RATE_LIMIT_PER_MIN: '100000' });
     browser = await launchChromium();
   }, 60_000);
@@ -252,7 +252,7 @@ describe.skipIf(!runBoardTests)('fleet board when the server refuses', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    ensureBoardBuilt();
+    await ensureBoardBuilt();
     s = await startTestServer({ RATE_LIMIT_PER_MIN: '60' });
     browser = await launchChromium();
   }, 60_000);

@@ -40,7 +40,7 @@ describe.skipIf(!runBoardTests)('fleet board across a server kill and restart', 
   };
 
   beforeAll(async () => {
-    ensureBoardBuilt();
+    await ensureBoardBuilt();
     e2e = await openE2eDatabase();
     env = { ...e2e.env, CONTAINER_RUNTIME: 'none', ACTIVITY_PUSH_INTERVAL_MS: '200' };
     browser = await launchChromium();

@@ -2,7 +2,7 @@
 // real server. Outside CI a machine without /usr/bin/chromium skips them visibly; in CI they run, and
 // a missing browser fails them (.ci/start-chromium.sh installs it).
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
@@ -16,11 +16,38 @@ export const runBoardTests = chromiumAvailable || !!process.env.CI;
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-/** npm install builds the board; a checkout that skipped it gets the build here. */
-export function ensureBoardBuilt(): void {
-  if (!existsSync(join(REPO_ROOT, 'web/dist/index.html'))) {
-    execFileSync(process.execPath, [join(REPO_ROOT, 'web/build.mjs'), '--quiet'], { stdio: 'inherit' });
+/**
+ * npm install builds the board; a checkout that skipped it, or sources edited since, get a build
+ * here (one test file at a time: a lock folder, since several files start at once).
+ */
+export async function ensureBoardBuilt(): Promise<void> {
+  const lock = join(REPO_ROOT, 'web/.build-lock');
+  for (let waited = 0; ; waited += 100) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      if (waited > 60_000) throw new Error(`${lock} is held for a minute: remove it if no build is running`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
+  try {
+    const built = statSync(join(REPO_ROOT, 'web/dist/index.html'), { throwIfNoEntry: false })?.mtimeMs ?? 0;
+    if (newestSource(join(REPO_ROOT, 'web/src')) > built) {
+      execFileSync(process.execPath, [join(REPO_ROOT, 'web/build.mjs'), '--quiet'], { stdio: 'inherit' });
+    }
+  } finally {
+    rmdirSync(lock);
+  }
+}
+
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestSource(path) : statSync(path).mtimeMs);
+  }
+  return newest;
 }
 
 /** Page errors and failed console messages, so a test can assert the board stayed clean. */
