@@ -24,6 +24,8 @@ export function createBoardApi(token: string, onRejected: () => void): BoardApi 
   const authorization = `Bearer ${token}`;
   const log = createEventLog();
   let pongTimer: ReturnType<typeof setTimeout> | undefined;
+  // The socket's last events arrive after sign-out: they belong to no session any more.
+  let disposed = false;
 
   const ws = createWsClient({
     url: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`,
@@ -33,13 +35,14 @@ export function createBoardApi(token: string, onRejected: () => void): BoardApi 
     retryAttempts: 0,
     keepAlive: 10_000,
     on: {
-      connected: () => markConnected(),
+      connected: () => !disposed && markConnected(),
       closed: (event) => {
         clearTimeout(pongTimer);
+        if (disposed) return;
         if ((event as CloseEvent | undefined)?.code === 4403) onRejected();
         else markLost();
       },
-      error: () => markLost(),
+      error: () => !disposed && markLost(),
       ping: (received) => {
         if (!received) pongTimer = setTimeout(() => ws.terminate(), PONG_TIMEOUT_MS);
       },
@@ -102,6 +105,7 @@ export function createBoardApi(token: string, onRejected: () => void): BoardApi 
     ws,
     log,
     dispose() {
+      disposed = true;
       clearTimeout(pongTimer);
       clearTimeout(resyncTimer);
       void ws.dispose();
