@@ -37,17 +37,19 @@ export function subscribeResumable<D, V extends Record<string, unknown>>(
   let attempt = 0;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   let current: { unsubscribe(): void } | undefined;
+  let generation = 0;
 
   const start = () => {
     clearTimeout(retryTimer);
     retryTimer = undefined;
     if (stopped) return;
     let failure: CombinedError | undefined;
+    const mine = ++generation; // the end of an earlier attempt is no news
     current?.unsubscribe();
     current = pipe(
       client.subscription(doc, options.variables()),
       onEnd(() => {
-        if (!stopped) ended(failure);
+        if (!stopped && mine === generation) ended(failure);
       }),
       subscribe((result) => {
         if (result.error) failure = result.error;

@@ -51,6 +51,13 @@ export function Timeline({ workspaceId }: { workspaceId: string }) {
           newest.current = maxEventId(newest.current, data.workspaceEvents.id);
           merge([data.workspaceEvents]);
         },
+        // Too long away to replay: read the history again and follow from its newest event.
+        async onExpired() {
+          setEvents([]);
+          const again = await loadPage(null);
+          if (again === false) throw new Error('history unavailable');
+          newest.current = again[0]?.id ?? '0';
+        },
       });
     });
     return () => {
