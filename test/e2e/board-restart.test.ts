@@ -4,6 +4,7 @@
 // link, then converge to the true state with nothing missed: every status, the counts, the activity
 // (which has no replay) and a timeline identical, event for event, to the server's history.
 import { createServer } from 'node:net';
+import pg from 'pg';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openE2eDatabase, spawnServer, type ChildServer, type E2eDatabase } from '../support/docker-e2e.js';
@@ -106,6 +107,47 @@ describe.skipIf(!runBoardTests)('fleet board across a server kill and restart', 
       .poll(() => detail.locator('[data-event-id]').evaluateAll((items) => items.map((i) => i.getAttribute('data-event-id'))), { timeout: 10_000 })
       .toEqual(history);
     expect(await detail.locator('.page-head [data-status]').getAttribute('data-status')).toBe('ONLINE');
+    await context.close();
+  }, 120_000);
+
+  it('reads the state again when what it missed is no longer kept (EVENTS_EXPIRED), then follows live again', async () => {
+    const port = String(await freePort());
+    let a = await start({ PORT: port });
+    const r = await a.gql(CREATE_EXTERNAL, { name: 'epsilon' });
+    const eps = { id: r.data.createWorkspace.workspace.id as string, token: r.data.createWorkspace.token as string };
+    await agentPost(a.url, '/registry/register', eps.token, { id: eps.id, url: 'http://127.0.0.1:9', agent_card: {} });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const fleet = await context.newPage();
+    await signIn(fleet, a.url, TEST_ADMIN_TOKEN);
+    await expect.poll(() => row(fleet, eps.id).getAttribute('data-status')).toBe('ONLINE');
+    const detail = await context.newPage();
+    await signIn(detail, a.url, TEST_ADMIN_TOKEN);
+    await detail.goto(`${a.url}/#/workspaces/${eps.id}`);
+    await detail.locator('[data-event-type="WORKSPACE_ONLINE"]').waitFor();
+
+    await a.kill('SIGKILL');
+    const b = await start();
+    await agentPost(b.url, '/registry/heartbeat', eps.token, heartbeat(eps.id, { error_rate: 0.9 })); // → DEGRADED
+    // Retention, injected: every event so far is deleted, so the page cannot be given what it missed.
+    const sql = new pg.Client({ connectionString: e2e.db.url });
+    await sql.connect();
+    await sql.query('DELETE FROM workspace_events');
+    await sql.end();
+    await agentPost(b.url, '/registry/heartbeat', eps.token, heartbeat(eps.id, { error_rate: 0.95, current_task: 'after the gap' }));
+    await agentPost(b.url, '/registry/heartbeat', eps.token, heartbeat(eps.id, { current_task: 'after the gap' })); // → ONLINE
+
+    a = await start({ PORT: port });
+    await expect.poll(() => fleet.locator('[data-link]').getAttribute('data-link'), { timeout: 15_000 }).toBe('live');
+    await expect.poll(() => row(fleet, eps.id).locator('[data-field="current-task"]').textContent(), { timeout: 10_000 }).toBe('after the gap');
+    expect(await row(fleet, eps.id).getAttribute('data-status')).toBe('ONLINE');
+    // Subscribed again after a fresh cursor: the next change is live on both pages.
+    await agentPost(a.url, '/registry/heartbeat', eps.token, heartbeat(eps.id, { error_rate: 0.9 }));
+    await row(fleet, eps.id).locator('[data-status="DEGRADED"]').waitFor({ timeout: 3000 });
+    await detail.locator('.page-head [data-status="DEGRADED"]').waitFor({ timeout: 3000 });
+    const history = ((await a.gql(HISTORY, { id: eps.id })).data.workspace.events.edges as Array<{ node: { id: string } }>).map((e) => e.node.id);
+    await expect
+      .poll(() => detail.locator('[data-event-id]').evaluateAll((items) => items.map((i) => i.getAttribute('data-event-id'))), { timeout: 10_000 })
+      .toEqual(history);
     await context.close();
   }, 120_000);
 });
