@@ -34,6 +34,17 @@ export function WorkspaceTable({ rows, sort, dir, onSort }: TableProps) {
     <div class="table-wrap">
       <table class="ws-table">
         <caption class="visually-hidden">Workspaces, {rows.length} on this page</caption>
+        {/* Fixed column widths: a live change in one row never re-lays out (or shifts) the others. */}
+        <colgroup>
+          <col class="c-name" />
+          <col class="c-status" />
+          <col class="c-tasks" />
+          <col class="c-task" />
+          <col class="c-errors" />
+          <col class="c-heartbeat" />
+          <col class="c-children" />
+          <col class="c-actions" />
+        </colgroup>
         <thead>
           <tr>
             {header('NAME', 'Name')}
