@@ -8,6 +8,8 @@ export interface LoadJob {
   warmupS: number;
   durationS: number;
   requests: Array<{ method: 'GET' | 'POST'; path: string; headers: Record<string, string>; body: string }>;
+  /** Heartbeats only: every request carries a new uptime_seconds, so each one changes what the agent reports. */
+  varyUptime?: boolean;
 }
 
 export interface LoadResult {
@@ -19,8 +21,16 @@ export interface LoadResult {
   errors: number;
 }
 
+let uptime = 1_000;
+
 function once(job: LoadJob, durationS: number): Promise<autocannon.Result> {
-  return autocannon({ url: job.url, connections: job.connections, duration: durationS, requests: job.requests });
+  const requests = job.varyUptime
+    ? job.requests.map((r) => ({
+        ...r,
+        setupRequest: (req: autocannon.Request) => ({ ...req, body: r.body.replace(/"uptime_seconds":\d+/, `"uptime_seconds":${(uptime += 1)}`) }),
+      }))
+    : job.requests;
+  return autocannon({ url: job.url, connections: job.connections, duration: durationS, requests });
 }
 
 process.on('message', (job: LoadJob) => {

@@ -3,12 +3,16 @@
 //   (a) `workspaces(first: 50)` with parent, children, tokens and secretKeys over ~200 workspaces,
 //       against a bare node:http server answering the same JSON from one hand-written query;
 //   (b) POST /registry/heartbeat against a bare node:http server doing a token-hash lookup and the
-//       heartbeat UPDATE by hand.
+//       heartbeat UPDATE by hand;
+//   (c) POST /registry/heartbeat with 1,000 workspaceActivity subscribers connected (graphql-ws, in child
+//       processes) against the same server with none, every heartbeat changing uptime so that each one
+//       is activity to push: once with each subscriber watching one of the heartbeating workspaces,
+//       once with every subscriber watching all workspaces.
 // autocannon runs in a child process (bench/api-load.ts) over loopback: one unmeasured run of each side,
 // then rounds in ABBA order, each a warm-up and a fixed measured time.
 //
 //   npm run bench -- api [--duration=10] [--warmup=2] [--connections=32] [--workspaces=200] [--rounds=2]
-//                        [--only=list|heartbeat]
+//                        [--only=list|heartbeat|activity] [--subscribers=1000]
 import { fork } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -22,6 +26,8 @@ import type { LoadJob, LoadResult } from './api-load.js';
 import { benchServerEnv, scratchDatabase } from './scratch-db.js';
 import { runIfMain } from './cli.js';
 import { adminGql, adminHeaders, BENCH_ADMIN_TOKEN } from './admin-gql.js';
+import type { ClientReply } from './fanout-client.js';
+import { Clients } from './subscriber-pool.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -40,7 +46,8 @@ export const LIST_QUERY = `query List {
 }`;
 
 interface Options {
-  only: 'list' | 'heartbeat' | null;
+  only: 'list' | 'heartbeat' | 'activity' | null;
+  subscribers: number;
   rounds: number;
   durationS: number;
   warmupS: number;
@@ -56,8 +63,16 @@ function parseArgs(argv: string[]): Options {
     return v;
   };
   const only = argv.find((x) => x.startsWith('--only='))?.slice('--only='.length) ?? null;
-  if (only !== null && only !== 'list' && only !== 'heartbeat') throw new Error('--only must be list or heartbeat');
-  return { only, rounds: get('rounds', 2), durationS: get('duration', 10), warmupS: get('warmup', 2), connections: get('connections', 32), workspaces: get('workspaces', 200) };
+  if (only !== null && only !== 'list' && only !== 'heartbeat' && only !== 'activity') throw new Error('--only must be list, heartbeat or activity');
+  return {
+    only,
+    subscribers: get('subscribers', 1000),
+    rounds: get('rounds', 2),
+    durationS: get('duration', 10),
+    warmupS: get('warmup', 2),
+    connections: get('connections', 32),
+    workspaces: get('workspaces', 200),
+  };
 }
 
 
@@ -190,7 +205,14 @@ function combine(rs: Measured[]): Measured {
  * Runs both sides in ABBA order (server, baseline, baseline, server, …) so that drift in the machine's
  * load during the run weighs on both sides alike, and reports the mean of the rounds.
  */
-async function compare(o: Options, title: string, target: number, server: () => Promise<Measured>, baseline: () => Promise<Measured>): Promise<void> {
+async function compare(
+  o: Options,
+  title: string,
+  target: number,
+  server: () => Promise<Measured>,
+  baseline: () => Promise<Measured>,
+  labels: [string, string] = ['server', 'baseline'],
+): Promise<void> {
   // JIT tiering and fresh pool connections make the first seconds of a freshly started server cost
   // 2-3× the CPU of the steady state: a longer unmeasured warm-up of each side comes first.
   await server();
@@ -209,14 +231,17 @@ async function compare(o: Options, title: string, target: number, server: () => 
   const a = combine(ours);
   const b = combine(base);
   const ratio = a.rps / b.rps;
+  const [la, lb] = labels.map((l) => l.padEnd(Math.max(labels[0].length, labels[1].length)));
   console.log(`\n${title}`);
   if (o.rounds > 1) {
-    ours.forEach((r, i) => console.log(`  server   #${i + 1} ${fmt(r)}`));
-    base.forEach((r, i) => console.log(`  baseline #${i + 1} ${fmt(r)}`));
+    ours.forEach((r, i) => console.log(`  ${la} #${i + 1} ${fmt(r)}`));
+    base.forEach((r, i) => console.log(`  ${lb} #${i + 1} ${fmt(r)}`));
   }
-  console.log(`  server     ${fmt(a)}`);
-  console.log(`  baseline   ${fmt(b)}`);
-  console.log(`  ratio      ${ratio.toFixed(2)} of baseline throughput, p99 ${(a.p99 / Math.max(b.p99, 1)).toFixed(2)}× baseline   (target ≥ ${target}: ${ratio >= target ? 'met' : 'NOT met'})`);
+  console.log(`  ${la}    ${fmt(a)}`);
+  console.log(`  ${lb}    ${fmt(b)}`);
+  console.log(
+    `  ratio      ${ratio.toFixed(2)} of ${labels[1]} throughput, p99 ${(a.p99 / Math.max(b.p99, 1)).toFixed(2)}× ${labels[1]}   (target ≥ ${target}: ${ratio >= target ? 'met' : 'NOT met'})`,
+  );
 }
 
 interface Context {
@@ -227,12 +252,13 @@ interface Context {
   baselines: Baseline[];
 }
 
-const job = (o: Options, url: string, requests: LoadJob['requests']): LoadJob => ({
+const job = (o: Options, url: string, requests: LoadJob['requests'], varyUptime = false): LoadJob => ({
   url,
   connections: o.connections,
   warmupS: o.warmupS,
   durationS: o.durationS,
   requests,
+  varyUptime,
 });
 
 async function benchList({ o, server, pool, baselines }: Context): Promise<void> {
@@ -254,16 +280,20 @@ async function benchList({ o, server, pool, baselines }: Context): Promise<void>
   );
 }
 
-/** Heartbeats cycling over 50 agents, each connection starting at a different one. */
-async function benchHeartbeat({ o, server, pool, agents, baselines }: Context): Promise<void> {
-  const baseline = await startHeartbeatBaseline(pool);
-  baselines.push(baseline);
-  const requests = agents.slice(0, 50).map((a, i) => ({
+/** Heartbeats cycling over the first 50 agents, each connection starting at a different one. */
+function heartbeatRequests(agents: Context['agents']): LoadJob['requests'] {
+  return agents.slice(0, 50).map((a, i) => ({
     method: 'POST' as const,
     path: '/registry/heartbeat',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${a.token}` },
     body: JSON.stringify({ workspace_id: a.id, error_rate: 0, sample_error: '', active_tasks: i % 3, uptime_seconds: 100 + i, current_task: '', runtime_state: '' }),
   }));
+}
+
+async function benchHeartbeat({ o, server, pool, agents, baselines }: Context): Promise<void> {
+  const baseline = await startHeartbeatBaseline(pool);
+  baselines.push(baseline);
+  const requests = heartbeatRequests(agents);
   await compare(
     o,
     '(b) POST /registry/heartbeat vs node:http + token lookup + UPDATE',
@@ -271,6 +301,49 @@ async function benchHeartbeat({ o, server, pool, agents, baselines }: Context): 
     () => load(job(o, server.url, requests)),
     () => load(job(o, baseline.url, requests)),
   );
+}
+
+const ACTIVITY_SUBSCRIPTION = `subscription($w: ID) { workspaceActivity(workspaceId: $w) {
+  id activeTasks currentTask lastErrorRate uptimeSeconds lastHeartbeatAt status } }`;
+
+/**
+ * Heartbeats with `o.subscribers` workspaceActivity subscribers connected against the same heartbeats
+ * with none, ABBA. The subscribers live in two child processes (one socket each) and are connected
+ * before and closed after each measured run; every heartbeat changes uptime, so every heartbeat is
+ * activity to push (throttled to one delivery per workspace per ACTIVITY_PUSH_INTERVAL_MS).
+ */
+async function benchActivity({ o, server, agents }: Context, watch: 'one workspace each' | 'every workspace'): Promise<void> {
+  const requests = heartbeatRequests(agents);
+  const watched = agents.slice(0, requests.length).map((a) => ({ w: a.id }));
+  const clients = Clients.start(2);
+  const delivered: number[] = [];
+  const wsUrl = `${server.url.replace(/^http/, 'ws')}/graphql`;
+  try {
+    const withSubscribers = async (): Promise<Measured> => {
+      const connected = await clients.connect('graphql', wsUrl, o.subscribers, ACTIVITY_SUBSCRIPTION, watch === 'one workspace each' ? watched : [{}]);
+      const sockets = connected.reduce((n, c) => n + c.sockets, 0);
+      if (sockets !== o.subscribers) throw new Error(`only ${sockets} of ${o.subscribers} subscribers connected`);
+      while (server.services.activity.subscriberCount() < o.subscribers) await new Promise((r) => setTimeout(r, 20));
+      const measured = await load(job(o, server.url, requests, true));
+      const counts = (await clients.all(() => ({ cmd: 'count' }))) as Array<Extract<ClientReply, { kind: 'count' }>>;
+      delivered.push(counts.reduce((n, c) => n + c.nexts, 0) / (o.durationS + o.warmupS));
+      await clients.close();
+      while (server.services.activity.subscriberCount() > 0) await new Promise((r) => setTimeout(r, 20));
+      return measured;
+    };
+    await compare(
+      o,
+      `(c) POST /registry/heartbeat with ${o.subscribers} workspaceActivity subscribers (${watch}) vs none, every heartbeat changing uptime`,
+      0.9,
+      withSubscribers,
+      () => load(job(o, server.url, requests, true)),
+      [`${o.subscribers} subscribers`, 'no subscriber'],
+    );
+    const perSecond = delivered.reduce((a, b) => a + b, 0) / delivered.length;
+    console.log(`  pushed     ${perSecond.toFixed(0)} workspaceActivity messages/s to the subscribers on average while measured`);
+  } finally {
+    clients.kill();
+  }
 }
 
 export async function run(argv: string[] = process.argv.slice(2)): Promise<void> {
@@ -296,8 +369,12 @@ export async function run(argv: string[] = process.argv.slice(2)): Promise<void>
         `${o.workspaces} workspaces, ${o.connections} connections, ${o.rounds} rounds (ABBA) of ${o.warmupS} s warm-up + ${o.durationS} s per side; autocannon in a child process`,
     );
     const ctx: Context = { o, server, pool, agents, baselines };
-    if (o.only !== 'heartbeat') await benchList(ctx);
-    if (o.only !== 'list') await benchHeartbeat(ctx);
+    if (o.only === null || o.only === 'list') await benchList(ctx);
+    if (o.only === null || o.only === 'heartbeat') await benchHeartbeat(ctx);
+    if (o.only === null || o.only === 'activity') {
+      await benchActivity(ctx, 'one workspace each');
+      await benchActivity(ctx, 'every workspace');
+    }
   } finally {
     for (const b of baselines) await b.close();
     await pool.end();

@@ -6,7 +6,16 @@ import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 
 export type ClientCommand =
-  | { cmd: 'connect'; mode: 'graphql' | 'baseline'; url: string; count: number; token: string; query: string; variables: Record<string, unknown> }
+  | {
+      cmd: 'connect';
+      mode: 'graphql' | 'baseline';
+      url: string;
+      count: number;
+      token: string;
+      query: string;
+      /** Socket i subscribes with variablesList[i % length]. */
+      variablesList: Array<Record<string, unknown>>;
+    }
   | { cmd: 'count' }
   | { cmd: 'report' }
   | { cmd: 'close' };
@@ -14,7 +23,8 @@ export type ClientCommand =
 export type ClientReply =
   | { kind: 'connected'; sockets: number; failed: number }
   | { kind: 'report'; received: Array<[string, number]>; errors: string[]; sample: string | null }
-  | { kind: 'count'; received: number }
+  /** received: event messages timestamped; nexts: every `next` message, events or not. */
+  | { kind: 'count'; received: number; nexts: number }
   | { kind: 'closed' };
 
 /** Wall-clock milliseconds with sub-millisecond precision, comparable across processes on one host. */
@@ -22,6 +32,8 @@ const now = () => performance.timeOrigin + performance.now();
 
 const sockets: WebSocket[] = [];
 let received: Array<[string, number]> = [];
+/** `next` messages that carry no event (workspaceActivity), counted only. */
+let nexts = 0;
 const errors: string[] = [];
 let sample: string | null = null;
 /** Set while this process closes its own sockets (their 1006 is not an error). */
@@ -42,6 +54,13 @@ function eventIdOf(text: string): string | undefined {
   if (at < 0) return undefined;
   const from = at + EVENT_ID.length;
   return text.slice(from, text.indexOf('"', from));
+}
+
+const DATA_NEXT = '"type":"next","payload":{"data"';
+/** A graphql-ws `next` with data (no errors), told without parsing: its type comes right after its id. */
+function isDataNext(text: string): boolean {
+  const at = text.indexOf(DATA_NEXT);
+  return at > 0 && at < 64;
 }
 
 function open(c: Extract<ClientCommand, { cmd: 'connect' }>, index: number): Promise<boolean> {
@@ -77,9 +96,14 @@ function open(c: Extract<ClientCommand, { cmd: 'connect' }>, index: number): Pro
         received.push([id, t]);
         return;
       }
+      if (isDataNext(text)) {
+        nexts += 1;
+        return;
+      }
       const msg = JSON.parse(text) as { type: string; payload?: any };
       if (msg.type === 'connection_ack') {
-        ws.send(JSON.stringify({ id: String(index), type: 'subscribe', payload: { query: c.query, variables: c.variables } }));
+        const variables = c.variablesList[index % c.variablesList.length];
+        ws.send(JSON.stringify({ id: String(index), type: 'subscribe', payload: { query: c.query, variables } }));
         settle(true);
         return;
       }
@@ -103,9 +127,10 @@ process.on('message', (c: ClientCommand) => {
   if (c.cmd === 'connect') {
     closing = false;
     received = [];
+    nexts = 0;
     void connect(c);
   } else if (c.cmd === 'count') {
-    send({ kind: 'count', received: received.length });
+    send({ kind: 'count', received: received.length, nexts });
   } else if (c.cmd === 'report') {
     send({ kind: 'report', received, errors: errors.splice(0), sample });
     received = [];

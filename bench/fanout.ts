@@ -9,13 +9,11 @@
 // Before each measured burst, both runs send a short unmeasured warm-up burst (--warmup, default 3).
 //
 //   npx tsx bench/fanout.ts [--n=1000,5000] [--clients=2] [--changes=10] [--interval=100] [--warmup=3]
-import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { WebSocketServer } from 'ws';
@@ -24,7 +22,8 @@ import { startServer, type RunningServer } from '../server.js';
 import { appendEvents } from '../services/events/log.js';
 import type { WorkspaceStatus } from '../services/workspaces/record.js';
 import { statusEvent, transition } from '../services/workspaces/transition.js';
-import type { ClientCommand, ClientReply } from './fanout-client.js';
+import type { ClientReply } from './fanout-client.js';
+import { Clients } from './subscriber-pool.js';
 import { benchServerEnv, scratchDatabase } from './scratch-db.js';
 import { runIfMain } from './cli.js';
 import { adminGql, BENCH_ADMIN_TOKEN } from './admin-gql.js';
@@ -79,59 +78,6 @@ export async function change(server: RunningServer, id: string, from: WorkspaceS
     return e!.id.toString();
   });
   return [eventId, committedAt];
-}
-
-class Clients {
-  private replies = new Map<ChildProcess, Array<(r: ClientReply) => void>>();
-  constructor(readonly children: ChildProcess[]) {
-    for (const c of children) {
-      this.replies.set(c, []);
-      c.on('message', (r: ClientReply) => this.replies.get(c)!.shift()?.(r));
-    }
-  }
-
-  static start(n: number): Clients {
-    const script = fileURLToPath(new URL('./fanout-client.ts', import.meta.url));
-    return new Clients(Array.from({ length: n }, () => fork(script, [], { execArgv: ['--import', 'tsx'], stdio: 'inherit' })));
-  }
-
-  /** Sends `cmd(i)` to every child and waits for one reply from each. */
-  all(cmd: (i: number) => ClientCommand): Promise<ClientReply[]> {
-    return Promise.all(
-      this.children.map(
-        (c, i) =>
-          new Promise<ClientReply>((resolve) => {
-            this.replies.get(c)!.push(resolve);
-            c.send(cmd(i));
-          }),
-      ),
-    );
-  }
-
-  connect(mode: 'graphql' | 'baseline', url: string, n: number, variables: Record<string, unknown>) {
-    const k = this.children.length;
-    return this.all((i) => ({
-      cmd: 'connect',
-      mode,
-      url,
-      token: BENCH_ADMIN_TOKEN,
-      query: QUERY,
-      variables,
-      count: Math.floor(n / k) + (i < n % k ? 1 : 0),
-    })) as Promise<Array<Extract<ClientReply, { kind: 'connected' }>>>;
-  }
-
-  report() {
-    return this.all(() => ({ cmd: 'report' })) as Promise<Array<Extract<ClientReply, { kind: 'report' }>>>;
-  }
-
-  close() {
-    return this.all(() => ({ cmd: 'close' }));
-  }
-
-  kill(): void {
-    for (const c of this.children) c.kill();
-  }
 }
 
 interface Latencies {
@@ -196,7 +142,7 @@ async function runGraphql(server: RunningServer, clients: Clients, o: Options, n
   const subs = server.services.subscriptions;
   const before = memory(gc);
   const wsUrl = `${server.url.replace(/^http/, 'ws')}/graphql`;
-  const connected = await clients.connect('graphql', wsUrl, n, { w: workspaceId });
+  const connected = await clients.connect('graphql', wsUrl, n, QUERY, [{ w: workspaceId }]);
   const failed = connected.reduce((s, c) => s + c.failed, 0);
   await until(`${n} subscribers`, () => subs.listenerCount() >= n - failed, 120_000);
   await sleep(1000);
@@ -247,7 +193,7 @@ async function runBaseline(clients: Clients, o: Options, n: number, sample: stri
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
   await new Promise((r) => wss.once('listening', r));
   const port = (wss.address() as { port: number }).port;
-  const connected = await clients.connect('baseline', `ws://127.0.0.1:${port}/`, n, {});
+  const connected = await clients.connect('baseline', `ws://127.0.0.1:${port}/`, n, QUERY, [{}]);
   const failed = connected.reduce((s, c) => s + c.failed, 0);
   await until(`${n} baseline sockets`, () => wss.clients.size >= n - failed, 60_000);
   await sleep(1000);

@@ -115,8 +115,14 @@ function fingerprint(order: WorkspaceOrder, scope: CursorScope): string {
   return createHash('sha256').update(canonical).digest('base64url').slice(0, 16);
 }
 
+/** Encodes the cursors of one page: the fingerprint (a hash) is computed once, not once per row. */
+export function cursorEncoder(order: WorkspaceOrder, scope: CursorScope): (at: Position) => string {
+  const print = JSON.stringify(fingerprint(order, scope));
+  return (at) => Buffer.from(`[${print},${JSON.stringify(at.key)},${JSON.stringify(at.id)}]`, 'utf8').toString('base64url');
+}
+
 export function encodeCursor(order: WorkspaceOrder, scope: CursorScope, at: Position): string {
-  return Buffer.from(JSON.stringify([fingerprint(order, scope), at.key, at.id]), 'utf8').toString('base64url');
+  return cursorEncoder(order, scope)(at);
 }
 
 const MAX_CURSOR_CHARS = 2048;

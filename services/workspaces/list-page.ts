@@ -12,7 +12,7 @@ import { readEventCursor } from '../events/queries.js';
 import { groupBy } from '../group-by.js';
 import { tokenFromRow, type TokenRecord } from '../tokens/records.js';
 import { isUuid, workspaceFromRow, type WorkspaceRecord } from './record.js';
-import { containsPattern, cursorKeySql, decodeCursor, encodeCursor, keysetPredicate, orderBySql, type CursorScope, type Position, type WorkspaceOrder } from './list-order.js';
+import { containsPattern, cursorEncoder, cursorKeySql, decodeCursor, keysetPredicate, orderBySql, type CursorScope, type Position, type WorkspaceOrder } from './list-order.js';
 
 export interface WorkspaceListArgs extends CursorScope {
   /** How many rows: the first N (from `after`), or with `backward` the last N (before `before`). */
@@ -234,10 +234,8 @@ export async function readWorkspacePage(
   // index for a common one): planned for its value every time, never with a blind generic plan.
   const [result] = await db.query<{ page: PageJson }>(statement, { named: args.search === null });
   const page = result!.page;
-  const read = page.rows.map((r): ListedWorkspace => ({
-    workspace: workspaceFromJson(r.row),
-    cursor: encodeCursor(args.orderBy, args, { key: r.key, id: r.row.id as string }),
-  }));
+  const cursor = cursorEncoder(args.orderBy, args);
+  const read = page.rows.map((r): ListedWorkspace => ({ workspace: workspaceFromJson(r.row), cursor: cursor({ key: r.key, id: r.row.id as string }) }));
   const shown = read.slice(0, args.size);
   if (args.backward) shown.reverse();
   attachRelations(shown, page, want, new Map(read.map((l) => [l.workspace.id, l.workspace])));

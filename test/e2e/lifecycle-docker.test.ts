@@ -4,33 +4,27 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LABEL_GENERATION, LABEL_MANAGED, LABEL_WORKSPACE_ID, configVolumeFor, containerNameFor } from '../../services/runtime/types.js';
-import { createDockerProxy, type DockerProxy } from '../support/docker-proxy.js';
-import { DOCKER_HOST, dockerAvailable, ensureAgentImage, openE2eDatabase, rawDocker, removeDockerResources, type E2eDatabase } from '../support/docker-e2e.js';
+import type { DockerProxy } from '../support/docker-proxy.js';
+import { dockerAvailable, rawDocker, startProxiedDockerServer, type ProxiedDockerServer } from '../support/docker-e2e.js';
 import { DELETE, HIBERNATE, PAUSE, RESTART, RESUME, eventsOf, eventually, lastEventId, liveTokenCount, viewerKind } from '../support/lifecycle-fixtures.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import type { TestServer } from '../support/server.js';
 
 const CREATE = `mutation($input: CreateWorkspaceInput!) { createWorkspace(input: $input) { __typename ... on CreateWorkspaceSuccess { workspace { id status } } } }`;
 
 describe.skipIf(!dockerAvailable && !process.env.CI)('workspace lifecycle on Docker', { timeout: 60_000 }, () => {
-  let e2e: E2eDatabase;
+  let docker: ProxiedDockerServer;
   let proxy: DockerProxy;
   let s: TestServer;
-  const created: string[] = [];
+  let created: string[] = [];
 
   beforeAll(async () => {
-    await ensureAgentImage();
-    e2e = await openE2eDatabase();
     // Every daemon call goes through the proxy, so a test can hold one at an exact step.
-    proxy = createDockerProxy(DOCKER_HOST);
-    await proxy.listen();
-    s = await startTestServer({ ...e2e.env, DOCKER_HOST: proxy.dockerHost });
+    docker = await startProxiedDockerServer();
+    ({ server: s, proxy, created } = docker);
   }, 120_000);
 
   afterAll(async () => {
-    await s?.stop();
-    await removeDockerResources(created).catch(() => {});
-    await proxy?.close();
-    await e2e?.close();
+    await docker?.close();
   });
 
   async function create(input: Record<string, unknown> = {}): Promise<string> {

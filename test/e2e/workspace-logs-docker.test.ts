@@ -3,10 +3,10 @@
 // stream left open toward the daemon once the subscriber leaves (counted at a proxy in front of the
 // daemon, where every Docker API request of the server passes).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDockerProxy, type DockerProxy } from '../support/docker-proxy.js';
-import { DOCKER_HOST, dockerAvailable, ensureAgentImage, openE2eDatabase, removeDockerResources, type E2eDatabase } from '../support/docker-e2e.js';
+import type { DockerProxy } from '../support/docker-proxy.js';
+import { dockerAvailable, startProxiedDockerServer, type ProxiedDockerServer } from '../support/docker-e2e.js';
 import { eventually, PAUSE } from '../support/lifecycle-fixtures.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import type { TestServer } from '../support/server.js';
 import { connectWs, subscribeSse, type WsClient } from '../support/subscriptions.js';
 
 const CREATE = `mutation($input: CreateWorkspaceInput!) { createWorkspace(input: $input) { ... on CreateWorkspaceSuccess { workspace { id } } } }`;
@@ -14,33 +14,26 @@ const LOGS = `subscription($id: ID!, $tail: Int) { workspaceLogs(workspaceId: $i
 const isFollow = (method: string, url: string) => method === 'GET' && /\/containers\/[^/]+\/logs\?/.test(url) && /follow=(1|true)/.test(url);
 
 describe.skipIf(!dockerAvailable && !process.env.CI)('workspaceLogs on Docker', { timeout: 60_000 }, () => {
-  let e2e: E2eDatabase;
+  let docker: ProxiedDockerServer;
   let proxy: DockerProxy;
   let s: TestServer;
   let ws: WsClient;
-  const created: string[] = [];
 
   beforeAll(async () => {
-    await ensureAgentImage();
-    e2e = await openE2eDatabase();
-    proxy = createDockerProxy(DOCKER_HOST);
-    await proxy.listen();
-    s = await startTestServer({ ...e2e.env, DOCKER_HOST: proxy.dockerHost });
+    docker = await startProxiedDockerServer();
+    ({ server: s, proxy } = docker);
     ws = connectWs(s);
   }, 120_000);
 
   afterAll(async () => {
     await ws?.dispose();
-    await s?.stop();
-    await removeDockerResources(created).catch(() => {});
-    await proxy?.close();
-    await e2e?.close();
+    await docker?.close();
   });
 
   async function online(): Promise<string> {
     const r = await s.gql(CREATE, { input: { name: 'logs e2e' } });
     const id = r.data.createWorkspace.workspace.id as string;
-    created.push(id);
+    docker.created.push(id);
     await eventually(async () => ((await s.gql('query($id: ID!) { workspace(id: $id) { status } }', { id })).data.workspace.status === 'ONLINE' ? true : undefined), 30_000);
     return id;
   }

@@ -3,30 +3,14 @@
 // max-age; 405 for other methods on /graphql; the CSRF rule; request ids on masked errors; retryAfter
 // on RATE_LIMITED over HTTP and WebSocket. Each case speaks from its own loopback address (its own
 // client IP), so the rate limit of one never touches another.
-import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CORS_ALLOWED_HEADERS } from '../../http/cors.js';
+import { requestFrom, type Reply } from '../support/http-from.js';
 import { startTestServer, TEST_ADMIN_TOKEN, type TestServer } from '../support/server.js';
 import { connectWs } from '../support/subscriptions.js';
 
-interface Reply {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
-function request(s: TestServer, ip: string, method: string, path: string, headers: Record<string, string> = {}, body?: string | Buffer): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(`${s.url}${path}`, { method, localAddress: ip, headers }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: text }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+const request = (s: TestServer, ip: string, method: string, path: string, headers: Record<string, string> = {}, body?: string | Buffer) =>
+  requestFrom(s.url, ip, method, path, headers, body);
 
 const APP = 'http://app.example';
 const json = { 'content-type': 'application/json' };

@@ -1,18 +1,12 @@
 // RATE_LIMIT_PER_MIN per client IP over GraphQL and REST, in fixed one-minute windows; probes are not
 // limited. One server; each test speaks from its own loopback address (127.0.0.x), which is its own
 // client IP, so the tests do not share a window.
-import http from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { heartbeatBody } from '../support/registry-fixtures.js';
+import { requestFrom, type Reply } from '../support/http-from.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const UNKNOWN = '00000000-0000-4000-8000-0000000000dd';
-
-interface Reply {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
 
 describe('rate limit (RATE_LIMIT_PER_MIN=5)', () => {
   let s: TestServer;
@@ -25,24 +19,8 @@ describe('rate limit (RATE_LIMIT_PER_MIN=5)', () => {
 
   function from(localAddress: string, path: string, opts: { body?: unknown; headers?: Record<string, string> } = {}): Promise<Reply> {
     const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
-    return new Promise((resolve, reject) => {
-      const req = http.request(
-        `${s.url}${path}`,
-        {
-          method: body === undefined ? 'GET' : 'POST',
-          localAddress,
-          headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...opts.headers },
-        },
-        (res) => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (c: string) => (text += c));
-          res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: text }));
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
+    const headers = { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...opts.headers };
+    return requestFrom(s.url, localAddress, body === undefined ? 'GET' : 'POST', path, headers, body);
   }
   // Windows are aligned to the minute: a test that straddles a boundary would start a fresh window.
   beforeEach(async () => {
@@ -77,15 +55,8 @@ describe('rate limit (RATE_LIMIT_PER_MIN=5)', () => {
 
   it('does not limit CORS preflights, nor count them', async () => {
     for (let i = 0; i < 10; i++) {
-      const r = await new Promise<number>((resolve, reject) => {
-        const req = http.request(`${s.url}/graphql`, { method: 'OPTIONS', localAddress: '127.0.0.17', headers: { origin: 'http://x.example', 'access-control-request-method': 'POST' } }, (res) => {
-          res.resume();
-          resolve(res.statusCode!);
-        });
-        req.on('error', reject);
-        req.end();
-      });
-      expect(r).toBe(204);
+      const r = await requestFrom(s.url, '127.0.0.17', 'OPTIONS', '/graphql', { origin: 'http://x.example', 'access-control-request-method': 'POST' });
+      expect(r.status).toBe(204);
     }
     expect((await graphql('127.0.0.17')).status).toBe(200);
   });

@@ -18,7 +18,8 @@ import { createDockerRuntime } from '../../services/runtime/docker.js';
 import { dockerClient, parseDockerHost } from '../../services/runtime/docker-connection.js';
 import { LABEL_WORKSPACE_ID, configVolumeFor } from '../../services/runtime/types.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
-import { TEST_ADMIN_TOKEN } from './server.js';
+import { createDockerProxy, type DockerProxy } from './docker-proxy.js';
+import { startTestServer, TEST_ADMIN_TOKEN, type TestServer } from './server.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const DOCKER_HOST = process.env.DOCKER_HOST;
@@ -61,6 +62,36 @@ export async function openE2eDatabase(): Promise<E2eDatabase> {
     async close() {
       await holder.end().catch(() => {});
       await db.drop();
+    },
+  };
+}
+
+export interface ProxiedDockerServer {
+  server: TestServer;
+  /** Every Docker API call of the server passes here: a test can hold one, or count those in flight. */
+  proxy: DockerProxy;
+  /** Workspace ids whose containers and volumes close() removes. */
+  created: string[];
+  close(): Promise<void>;
+}
+
+/** A server on this file's database (see openE2eDatabase) reaching the daemon through a proxy. */
+export async function startProxiedDockerServer(): Promise<ProxiedDockerServer> {
+  await ensureAgentImage();
+  const e2e = await openE2eDatabase();
+  const proxy = createDockerProxy(DOCKER_HOST);
+  await proxy.listen();
+  const server = await startTestServer({ ...e2e.env, DOCKER_HOST: proxy.dockerHost });
+  const created: string[] = [];
+  return {
+    server,
+    proxy,
+    created,
+    async close() {
+      await server.stop();
+      await removeDockerResources(created).catch(() => {});
+      await proxy.close();
+      await e2e.close();
     },
   };
 }
