@@ -1,6 +1,8 @@
 // The board while the server's database is away (a TCP proxy between them is cut): what the page asks
 // for answers SERVICE_UNAVAILABLE, the page says "Server unavailable, retrying…" and keeps what it
 // showed, and once the database is back it finishes loading and follows changes again.
+// Needs the server's outage answers (API.md "Outages": SERVICE_UNAVAILABLE, from the faults branch);
+// without them the server masks the outage as "Unexpected error." and this test fails.
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createExternal } from '../graphql/fixtures.js';
