@@ -68,7 +68,7 @@ function memory(gc: () => void): { js: number; rss: number } {
 
 
 /** One guarded status change through the real log; resolves with the event id and its commit time. */
-async function change(server: RunningServer, id: string, from: WorkspaceStatus, to: WorkspaceStatus): Promise<[string, number]> {
+export async function change(server: RunningServer, id: string, from: WorkspaceStatus, to: WorkspaceStatus): Promise<[string, number]> {
   let committedAt = 0;
   const eventId = await server.db.tx(async (tx) => {
     const t = await transition(tx, id, { to, from: [from] });

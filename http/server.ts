@@ -7,6 +7,7 @@
 // and an unexpected failure is logged with its cause and answered without internals.
 import http from 'node:http';
 import type { Services } from '../services/index.js';
+import { boardRoute } from './board.js';
 import { createCorsPolicy } from './cors.js';
 import { createGraphQLHandler, type Yoga } from './graphql.js';
 import { serveGraphQL } from './graphql-route.js';
@@ -61,7 +62,7 @@ export function createHttpApp(services: Services): HttpApp {
     const method = req.method ?? 'GET';
     const path = pathOf(req.url);
     const rest = fixed[path] ? null : agentRoute(path);
-    const route = fixed[path] ?? (rest ? fromRest(rest) : null);
+    const route = fixed[path] ?? (rest ? fromRest(rest) : null) ?? boardRoute(path);
     let operationName: unknown;
 
     res.once('finish', () => {

@@ -1,7 +1,10 @@
-// A TCP proxy on loopback that can freeze: a database that "hangs". Frozen, it keeps every connection
-// open and accepts new ones, but moves no byte in either direction (new connections are not even
-// connected upstream) until it thaws, when everything it held flows on. That is what a stalled
-// server, a full disk or a network partition without resets looks like to a client.
+// A TCP proxy on loopback in front of a database, to take it away from one server under test without
+// touching the shared PostgreSQL, in the two ways a database goes away:
+// - freeze(): a database that "hangs". It keeps every connection open and accepts new ones, but moves
+//   no byte in either direction (new connections are not even connected upstream) until thaw(), when
+//   everything it held flows on: a stalled server, a full disk, a partition without resets.
+// - cut(): a database that is down. Every connection is dropped and new ones are refused until
+//   restore() listens again on the same port.
 import net from 'node:net';
 
 export interface TcpProxy {
@@ -10,6 +13,8 @@ export interface TcpProxy {
   through(url: string): string;
   freeze(): void;
   thaw(): void;
+  cut(): void;
+  restore(): void;
   close(): Promise<void>;
 }
 
@@ -54,6 +59,12 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as net.AddressInfo).port;
+  const dropAll = () => {
+    for (const p of pairs) {
+      p.client.destroy();
+      p.upstream?.destroy();
+    }
+  };
 
   return {
     port,
@@ -78,12 +89,16 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
         p.upstream?.resume();
       }
     },
+    cut() {
+      server.close();
+      dropAll();
+    },
+    restore() {
+      if (!server.listening) server.listen(port, '127.0.0.1');
+    },
     async close() {
-      for (const p of pairs) {
-        p.client.destroy();
-        p.upstream?.destroy();
-      }
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      dropAll();
+      if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
 }
