@@ -82,6 +82,13 @@ describe('workspaces pagination', () => {
     }
   });
 
+  it('pages Query.events by the same rule: 20 by default, capped at 100', async () => {
+    const ev = (first?: number) => s.gql('query($first: Int) { events(first: $first) { edges { cursor } pageInfo { hasNextPage } } }', { first });
+    expect((await ev()).data.events.edges).toHaveLength(20);
+    expect((await ev(1000)).data.events.edges).toHaveLength(100);
+    expect((await ev(1000)).data.events.pageInfo.hasNextPage).toBe(true);
+  });
+
   it('filters by status', async () => {
     expect((await page({ status: ['AWAITING_AGENT'] })).data.workspaces.totalCount).toBe(105);
     expect((await page({ status: ['ONLINE', 'PAUSED'] })).data.workspaces.totalCount).toBe(0);
