@@ -55,7 +55,7 @@ describe.skipIf(dbMode() !== 'server')('answers while the database is down', () 
     if (init.type !== null) headers['content-type'] = init.type ?? 'application/json';
     if (init.token !== null) headers.authorization = `Bearer ${init.token ?? TEST_ADMIN_TOKEN}`;
     if (init.accept) headers.accept = init.accept;
-    const res = await s.http(path, { method: 'POST', headers, body: init.body });
+    const res = await s.http(path, { method: 'POST', headers, body: typeof init.body === 'string' ? init.body : new Uint8Array(init.body) });
     const text = await res.text();
     let body: unknown = text;
     try {
