@@ -8,7 +8,8 @@
 // request that needs no database (serverTime, an anonymous viewer) still answers. Once the database is
 // back, everything answers again without a restart.
 //
-// The hung database (a frozen proxy) is test/faults/database-hung.test.ts. The embedded database lives
+// The database hung (a frozen proxy) is the second part: each answer within DATABASE_TIMEOUT_MS (with a
+// restart storm converging afterwards in test/faults/database-hung.test.ts). The embedded database lives
 // inside the server's own process, with nothing between them to cut: server project only.
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -184,5 +185,72 @@ describe.skipIf(dbMode() !== 'server')('answers while the database is down', () 
     expect(a.body).toEqual({ data: { viewer: { kind: 'ORG_TOKEN' }, workspaces: { totalCount: 1 } } });
     expect((await post('/registry/heartbeat', { body: JSON.stringify(heartbeatBody(agent.id)), token: agent.token })).status).toBe(200);
     expect((await s.http('/ready')).status).toBe(200);
+  });
+});
+
+// The same database hung instead (the proxy frozen: connections open, no byte moves): each answer
+// comes within DATABASE_TIMEOUT_MS (and a margin for a loaded machine), never after a driver's own
+// minutes-long timeout.
+describe.skipIf(dbMode() !== 'server')('answers while the database hangs', () => {
+  const BOUND_MS = TIMEOUT_MS + 1_500;
+  let db: TestDatabase;
+  let proxy: TcpProxy;
+  let s: TestServer;
+  let org = '';
+  let agent = { id: '', token: '' };
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    const target = new URL(db.url!);
+    proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
+    s = await startTestServer({ DATABASE_URL: proxy.through(db.url!), DATABASE_TIMEOUT_MS: String(TIMEOUT_MS), RATE_LIMIT_PER_MIN: '100000' });
+    org = (await s.gql('mutation { createOrgToken(name: "hung") { ... on CreateOrgTokenSuccess { token } } }')).data.createOrgToken.token;
+    const w = await createExternal(s, { name: 'hung' });
+    agent = { id: w.workspace.id, token: w.token };
+    proxy.freeze();
+  });
+  afterAll(async () => {
+    proxy?.thaw();
+    await s?.stop();
+    await proxy?.close();
+    await db?.drop();
+  });
+
+  async function timed(path: string, init: RequestInit): Promise<{ status: number; ms: number; body: string }> {
+    const t0 = performance.now();
+    const res = await s.http(path, init);
+    const body = await res.text();
+    return { status: res.status, ms: performance.now() - t0, body };
+  }
+  const json = (token: string) => ({ 'content-type': 'application/json', authorization: `Bearer ${token}` });
+
+  it('answers GraphQL, SSE, the agent routes and /ready with 503 within DATABASE_TIMEOUT_MS', async () => {
+    const answers = await Promise.all([
+      timed('/graphql', { method: 'POST', headers: json(TEST_ADMIN_TOKEN), body: JSON.stringify({ query: '{ workspaces { totalCount } }' }) }),
+      timed('/graphql', { method: 'POST', headers: json(org), body: JSON.stringify({ query: '{ viewer { kind } }' }) }),
+      timed('/graphql', { method: 'POST', headers: { ...json(org), accept: 'text/event-stream' }, body: JSON.stringify({ query: 'subscription { workspaceEvents { id } }' }) }),
+      timed('/registry/heartbeat', { method: 'POST', headers: json(agent.token), body: JSON.stringify(heartbeatBody(agent.id)) }),
+      timed(`/workspaces/${agent.id}/state`, { headers: { authorization: `Bearer ${agent.token}` } }),
+      timed('/ready', {}),
+    ]);
+    for (const [i, a] of answers.entries()) {
+      expect(a.status, `${i}: ${a.body}`).toBe(503);
+      expect(a.ms, `${i}`).toBeLessThan(BOUND_MS);
+      if (i < 3) expect(a.body, `${i}`).toContain('SERVICE_UNAVAILABLE');
+      if (i === 3 || i === 4) expect(JSON.parse(a.body)).toEqual({ error: 'database unavailable' });
+    }
+  });
+
+  it('answers again once the database moves again', async () => {
+    proxy.thaw();
+    const deadline = Date.now() + 15_000;
+    let last = '';
+    while (Date.now() < deadline) {
+      const r = await s.gql('{ viewer { kind } }', {}, org);
+      last = JSON.stringify(r);
+      if (r.status === 200) break;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    expect(JSON.parse(last)).toMatchObject({ status: 200, data: { viewer: { kind: 'ORG_TOKEN' } } });
   });
 });
