@@ -27,36 +27,47 @@ interface Answer {
   body: any;
 }
 
-describe.skipIf(dbMode() !== 'server')('answers while the database is down', () => {
-  let db: TestDatabase;
-  let proxy: TcpProxy;
-  let s: TestServer;
-  let org = '';
-  let agent = { id: '', token: '' };
+/** A server whose database connections go through a TCP proxy, an org token and an agent, made while
+ * the database answers; `fault` then cuts or freezes the proxy. Filled in by beforeAll. */
+interface BehindProxy {
+  proxy: TcpProxy;
+  s: TestServer;
+  org: string;
+  agent: { id: string; token: string };
+}
 
+function serverBehindProxy(name: string, fault: (proxy: TcpProxy) => void): BehindProxy {
+  const f = {} as BehindProxy;
+  let db: TestDatabase | undefined;
   beforeAll(async () => {
     db = await createTestDatabase();
     const target = new URL(db.url!);
-    proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
-    s = await startTestServer({ DATABASE_URL: proxy.through(db.url!), DATABASE_TIMEOUT_MS: String(TIMEOUT_MS), RATE_LIMIT_PER_MIN: '100000' });
-    org = (await s.gql('mutation { createOrgToken(name: "outage") { ... on CreateOrgTokenSuccess { token } } }')).data.createOrgToken.token;
-    const w = await createExternal(s, { name: 'outage' });
-    agent = { id: w.workspace.id, token: w.token };
-    proxy.cut();
+    f.proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
+    f.s = await startTestServer({ DATABASE_URL: f.proxy.through(db.url!), DATABASE_TIMEOUT_MS: String(TIMEOUT_MS), RATE_LIMIT_PER_MIN: '100000' });
+    f.org = (await f.s.gql(`mutation { createOrgToken(name: "${name}") { ... on CreateOrgTokenSuccess { token } } }`)).data.createOrgToken.token;
+    const w = await createExternal(f.s, { name });
+    f.agent = { id: w.workspace.id, token: w.token };
+    fault(f.proxy);
   });
   afterAll(async () => {
-    proxy?.restore();
-    await s?.stop();
-    await proxy?.close();
+    f.proxy?.thaw();
+    f.proxy?.restore();
+    await f.s?.stop();
+    await f.proxy?.close();
     await db?.drop();
   });
+  return f;
+}
+
+describe.skipIf(dbMode() !== 'server')('answers while the database is down', () => {
+  const f = serverBehindProxy('outage', (p) => p.cut());
 
   async function post(path: string, init: { body: string | Buffer; type?: string | null; token?: string | null; accept?: string }): Promise<Answer> {
     const headers: Record<string, string> = {};
     if (init.type !== null) headers['content-type'] = init.type ?? 'application/json';
     if (init.token !== null) headers.authorization = `Bearer ${init.token ?? TEST_ADMIN_TOKEN}`;
     if (init.accept) headers.accept = init.accept;
-    const res = await s.http(path, { method: 'POST', headers, body: typeof init.body === 'string' ? init.body : new Uint8Array(init.body) });
+    const res = await f.s.http(path, { method: 'POST', headers, body: typeof init.body === 'string' ? init.body : new Uint8Array(init.body) });
     const text = await res.text();
     let body: unknown = text;
     try {
@@ -83,26 +94,26 @@ describe.skipIf(dbMode() !== 'server')('answers while the database is down', () 
     // Partial data would be possible here (serverTime needs no database): the answer is still the outage alone.
     expectOutage(await graphql('{ serverTime workspaceCounts { count } eventCursor }'), 'a query with partial data');
     // A credential that must be looked up: the outage, never UNAUTHENTICATED.
-    expectOutage(await graphql('{ viewer { kind } }', org), 'an org token');
-    expectOutage(await graphql('{ viewer { kind } }', agent.token), 'a workspace token');
+    expectOutage(await graphql('{ viewer { kind } }', f.org), 'an org token');
+    expectOutage(await graphql('{ viewer { kind } }', f.agent.token), 'a workspace token');
     expectOutage(await graphql('{ viewer { kind } }', 'A'.repeat(43)), 'an unknown token');
     // A mutation: neither a typed error nor the masked one.
     expectOutage(
       await graphql('mutation($i: CreateWorkspaceInput!) { createWorkspace(input: $i) { __typename } }', TEST_ADMIN_TOKEN, { i: { name: 'during', runtime: 'external' } }),
       'a mutation',
     );
-    expectOutage(await graphql('mutation($id: ID!) { pauseWorkspace(id: $id) { __typename } }', TEST_ADMIN_TOKEN, { id: agent.id }), 'a lifecycle mutation');
+    expectOutage(await graphql('mutation($id: ID!) { pauseWorkspace(id: $id) { __typename } }', TEST_ADMIN_TOKEN, { id: f.agent.id }), 'a lifecycle mutation');
   });
 
   it('still answers what needs no database', async () => {
     const a = await graphql('{ serverTime viewer { kind } }', null);
     expect(a.status).toBe(200);
     expect(a.body.data.viewer.kind).toBe('ANONYMOUS');
-    expect((await s.http('/health')).status).toBe(200);
+    expect((await f.s.http('/health')).status).toBe(200);
   });
 
   it('answers an SSE subscription the same way', async () => {
-    const a = await post('/graphql', { body: JSON.stringify({ query: 'subscription { workspaceStatusChanged { event { id } } }' }), token: org, accept: 'text/event-stream' });
+    const a = await post('/graphql', { body: JSON.stringify({ query: 'subscription { workspaceStatusChanged { event { id } } }' }), token: f.org, accept: 'text/event-stream' });
     expect(a.status).toBe(503);
     expect(a.retryAfter).toMatch(/^[1-9][0-9]*$/);
     const text = typeof a.body === 'string' ? a.body : JSON.stringify(a.body);
@@ -112,9 +123,9 @@ describe.skipIf(dbMode() !== 'server')('answers while the database is down', () 
   });
 
   it('acknowledges graphql-ws connection_init and answers each subscribe with an error holding one SERVICE_UNAVAILABLE', async () => {
-    for (const token of [org, agent.token, TEST_ADMIN_TOKEN]) {
+    for (const token of [f.org, f.agent.token, TEST_ADMIN_TOKEN]) {
       const messages = await new Promise<Array<{ id?: string; type: string; payload?: any }>>((resolve, reject) => {
-        const sock = new WebSocket(`${s.url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
+        const sock = new WebSocket(`${f.s.url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
         const got: Array<{ id?: string; type: string; payload?: any }> = [];
         const timer = setTimeout(() => reject(new Error(`no answer: ${JSON.stringify(got)}`)), 10_000);
         sock.on('open', () => sock.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } })));
@@ -127,7 +138,7 @@ describe.skipIf(dbMode() !== 'server')('answers while the database is down', () 
           got.push(m);
           if (m.type === 'connection_ack') {
             for (const id of ['1', '2']) {
-              sock.send(JSON.stringify({ id, type: 'subscribe', payload: { query: `subscription { workspaceEvents(workspaceId: "${agent.id}") { id } }` } }));
+              sock.send(JSON.stringify({ id, type: 'subscribe', payload: { query: `subscription { workspaceEvents(workspaceId: "${f.agent.id}") { id } }` } }));
             }
           }
           if (got.filter((x) => x.type === 'error' || x.type === 'complete').length === 2) {
@@ -149,42 +160,42 @@ describe.skipIf(dbMode() !== 'server')('answers while the database is down', () 
 
   it('answers every agent route 413, 415 and 400 as usual, then 503 {"error":"database unavailable"} with Retry-After', async () => {
     const routes = {
-      '/registry/register': registerBody(agent.id),
-      '/registry/heartbeat': heartbeatBody(agent.id),
-      '/registry/update-card': { workspace_id: agent.id, agent_card: { name: 'x' } },
+      '/registry/register': registerBody(f.agent.id),
+      '/registry/heartbeat': heartbeatBody(f.agent.id),
+      '/registry/update-card': { workspace_id: f.agent.id, agent_card: { name: 'x' } },
     };
     for (const [path, body] of Object.entries(routes)) {
-      expect((await post(path, { body: Buffer.alloc(1024 * 1024 + 1, 32), token: agent.token })).status, `${path} 413`).toBe(413);
-      expect((await post(path, { body: JSON.stringify(body), type: 'text/plain', token: agent.token })).status, `${path} 415`).toBe(415);
-      expect((await post(path, { body: JSON.stringify(body), type: null, token: agent.token })).status, `${path} 415 without a type`).toBe(415);
-      expect((await post(path, { body: '{', token: agent.token })).status, `${path} 400`).toBe(400);
-      for (const [label, token] of [['its token', agent.token], ['a bad token', 'x'], ['no token', null]] as const) {
+      expect((await post(path, { body: Buffer.alloc(1024 * 1024 + 1, 32), token: f.agent.token })).status, `${path} 413`).toBe(413);
+      expect((await post(path, { body: JSON.stringify(body), type: 'text/plain', token: f.agent.token })).status, `${path} 415`).toBe(415);
+      expect((await post(path, { body: JSON.stringify(body), type: null, token: f.agent.token })).status, `${path} 415 without a type`).toBe(415);
+      expect((await post(path, { body: '{', token: f.agent.token })).status, `${path} 400`).toBe(400);
+      for (const [label, token] of [['its token', f.agent.token], ['a bad token', 'x'], ['no token', null]] as const) {
         const a = await post(path, { body: JSON.stringify(body), token });
         expect([a.status, a.body, a.retryAfter], `${path} with ${label}`).toEqual([503, { error: 'database unavailable' }, expect.stringMatching(/^[1-9][0-9]*$/)]);
       }
     }
-    for (const token of [agent.token, org, TEST_ADMIN_TOKEN]) {
-      const res = await s.http(`/workspaces/${agent.id}/state`, { headers: { authorization: `Bearer ${token}` } });
+    for (const token of [f.agent.token, f.org, TEST_ADMIN_TOKEN]) {
+      const res = await f.s.http(`/workspaces/${f.agent.id}/state`, { headers: { authorization: `Bearer ${token}` } });
       expect(res.status).toBe(503);
       expect(res.headers.get('retry-after')).toMatch(/^[1-9][0-9]*$/);
       expect(await res.json()).toEqual({ error: 'database unavailable' });
     }
-    const ready = await s.http('/ready');
+    const ready = await f.s.http('/ready');
     expect(ready.status).toBe(503);
   });
 
   it('answers again once the database is back, without a restart', async () => {
-    proxy.restore();
+    f.proxy.restore();
     const deadline = Date.now() + 15_000;
     let a: Answer;
     do {
-      a = await graphql('{ viewer { kind } workspaces { totalCount } }', org);
+      a = await graphql('{ viewer { kind } workspaces { totalCount } }', f.org);
       if (a.status === 200) break;
       await new Promise((r) => setTimeout(r, 100));
     } while (Date.now() < deadline);
     expect(a.body).toEqual({ data: { viewer: { kind: 'ORG_TOKEN' }, workspaces: { totalCount: 1 } } });
-    expect((await post('/registry/heartbeat', { body: JSON.stringify(heartbeatBody(agent.id)), token: agent.token })).status).toBe(200);
-    expect((await s.http('/ready')).status).toBe(200);
+    expect((await post('/registry/heartbeat', { body: JSON.stringify(heartbeatBody(f.agent.id)), token: f.agent.token })).status).toBe(200);
+    expect((await f.s.http('/ready')).status).toBe(200);
   });
 });
 
@@ -193,32 +204,11 @@ describe.skipIf(dbMode() !== 'server')('answers while the database is down', () 
 // minutes-long timeout.
 describe.skipIf(dbMode() !== 'server')('answers while the database hangs', () => {
   const BOUND_MS = TIMEOUT_MS + 1_500;
-  let db: TestDatabase;
-  let proxy: TcpProxy;
-  let s: TestServer;
-  let org = '';
-  let agent = { id: '', token: '' };
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    const target = new URL(db.url!);
-    proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
-    s = await startTestServer({ DATABASE_URL: proxy.through(db.url!), DATABASE_TIMEOUT_MS: String(TIMEOUT_MS), RATE_LIMIT_PER_MIN: '100000' });
-    org = (await s.gql('mutation { createOrgToken(name: "hung") { ... on CreateOrgTokenSuccess { token } } }')).data.createOrgToken.token;
-    const w = await createExternal(s, { name: 'hung' });
-    agent = { id: w.workspace.id, token: w.token };
-    proxy.freeze();
-  });
-  afterAll(async () => {
-    proxy?.thaw();
-    await s?.stop();
-    await proxy?.close();
-    await db?.drop();
-  });
+  const f = serverBehindProxy('hung', (p) => p.freeze());
 
   async function timed(path: string, init: RequestInit): Promise<{ status: number; ms: number; body: string }> {
     const t0 = performance.now();
-    const res = await s.http(path, init);
+    const res = await f.s.http(path, init);
     const body = await res.text();
     return { status: res.status, ms: performance.now() - t0, body };
   }
@@ -227,10 +217,10 @@ describe.skipIf(dbMode() !== 'server')('answers while the database hangs', () =>
   it('answers GraphQL, SSE, the agent routes and /ready with 503 within DATABASE_TIMEOUT_MS', async () => {
     const answers = await Promise.all([
       timed('/graphql', { method: 'POST', headers: json(TEST_ADMIN_TOKEN), body: JSON.stringify({ query: '{ workspaces { totalCount } }' }) }),
-      timed('/graphql', { method: 'POST', headers: json(org), body: JSON.stringify({ query: '{ viewer { kind } }' }) }),
-      timed('/graphql', { method: 'POST', headers: { ...json(org), accept: 'text/event-stream' }, body: JSON.stringify({ query: 'subscription { workspaceEvents { id } }' }) }),
-      timed('/registry/heartbeat', { method: 'POST', headers: json(agent.token), body: JSON.stringify(heartbeatBody(agent.id)) }),
-      timed(`/workspaces/${agent.id}/state`, { headers: { authorization: `Bearer ${agent.token}` } }),
+      timed('/graphql', { method: 'POST', headers: json(f.org), body: JSON.stringify({ query: '{ viewer { kind } }' }) }),
+      timed('/graphql', { method: 'POST', headers: { ...json(f.org), accept: 'text/event-stream' }, body: JSON.stringify({ query: 'subscription { workspaceEvents { id } }' }) }),
+      timed('/registry/heartbeat', { method: 'POST', headers: json(f.agent.token), body: JSON.stringify(heartbeatBody(f.agent.id)) }),
+      timed(`/workspaces/${f.agent.id}/state`, { headers: { authorization: `Bearer ${f.agent.token}` } }),
       timed('/ready', {}),
     ]);
     for (const [i, a] of answers.entries()) {
@@ -242,11 +232,11 @@ describe.skipIf(dbMode() !== 'server')('answers while the database hangs', () =>
   });
 
   it('answers again once the database moves again', async () => {
-    proxy.thaw();
+    f.proxy.thaw();
     const deadline = Date.now() + 15_000;
     let last = '';
     while (Date.now() < deadline) {
-      const r = await s.gql('{ viewer { kind } }', {}, org);
+      const r = await f.s.gql('{ viewer { kind } }', {}, f.org);
       last = JSON.stringify(r);
       if (r.status === 200) break;
       await new Promise((res) => setTimeout(res, 100));
