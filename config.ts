@@ -58,7 +58,7 @@ const EnvSchema = z.object({
     }),
   /** Identifies this process in provisioning claims and reconciler leadership. */
   INSTANCE_ID: z.string().optional(),
-  /** Connections in the query pool; unset = 20 on a PostgreSQL server, 8 embedded. */
+  /** Connections in the query pool; unset = 20 (services/db/client.ts DEFAULT_POOL_MAX), embedded too. */
   DATABASE_POOL_MAX: z.coerce.number().int().positive().max(1000).optional(),
   DATABASE_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
   RUNTIME_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
@@ -103,7 +103,7 @@ export interface Config {
   /** SWARM_PLACEMENT, one expression each (validated). */
   swarmPlacement: string[];
   instanceId: string | undefined;
-  /** Query pool size per instance; undefined = the default (20 on a server, 8 embedded). */
+  /** Query pool size per instance; undefined = the default, 20. */
   databasePoolMax: number | undefined;
   /** Longest wait for a pooled connection or one statement (not migrations or the dedicated sessions). */
   databaseTimeoutMs: number;

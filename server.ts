@@ -8,8 +8,8 @@ import { loadConfig, platformUrlOf, type Config } from './config.js';
 import { createHttpApp } from './http/server.js';
 import { attachWebSocket } from './http/websocket.js';
 import { readDeploymentId, setupAdminToken, setupSecretsKey } from './services/auth/platform-keys.js';
-import { createDatabase, type Database } from './services/db/client.js';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from './services/db/embedded.js';
+import { createDatabase, DEFAULT_POOL_MAX, type Database } from './services/db/client.js';
+import { EMBEDDED_EXTRA_CONNECTIONS, startEmbeddedPostgres, type EmbeddedPostgres } from './services/db/embedded.js';
 import { migrate } from './services/db/migrate.js';
 import { ACTIVITY_CHANNEL } from './services/activity/hub.js';
 import { createEventListener, listenerApplicationName } from './services/events/listener.js';
@@ -50,7 +50,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     let url = config.databaseUrl;
     let embedded: EmbeddedPostgres | undefined;
     if (!url) {
-      embedded = await startEmbeddedPostgres(config.dataDir);
+      embedded = await startEmbeddedPostgres(config.dataDir, (config.databasePoolMax ?? DEFAULT_POOL_MAX) + EMBEDDED_EXTRA_CONNECTIONS);
       closers.push(() => embedded!.stop());
       url = embedded.url;
       log.info({ dataDir: config.dataDir }, 'using the embedded PostgreSQL (PGlite); set DATABASE_URL for a real server');

@@ -7,7 +7,7 @@ import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import ValidationPlugin from '@pothos/plugin-validation';
 import { GraphQLError } from 'graphql';
-import { canOperate } from '../services/auth/viewer.js';
+import { canOperate, canReadWorkspace } from '../services/auth/viewer.js';
 import type { GraphQLContext } from './context.js';
 
 export const builder = new SchemaBuilder<{
@@ -42,10 +42,7 @@ export const builder = new SchemaBuilder<{
       staff: ctx.viewer.kind === 'ADMIN' || ctx.viewer.kind === 'ORG_TOKEN',
       operator: canOperate(ctx.viewer),
       authenticated: ctx.viewer.kind !== 'ANONYMOUS',
-      workspaceReader: (id: string) =>
-        ctx.viewer.kind === 'ADMIN' ||
-        ctx.viewer.kind === 'ORG_TOKEN' ||
-        (ctx.viewer.kind === 'WORKSPACE' && ctx.viewer.workspaceId === id),
+      workspaceReader: (id: string) => canReadWorkspace(ctx.viewer, id),
     }),
     // No credential at all is UNAUTHENTICATED; a valid credential doing what it may not is FORBIDDEN.
     unauthorizedError: (_parent, ctx) =>

@@ -77,7 +77,8 @@ export function canOperate(v: Viewer): boolean {
   return v.kind === 'ADMIN' || (v.kind === 'ORG_TOKEN' && !v.readOnly);
 }
 
-/** May this viewer read this workspace? Admin and org tokens read all; a workspace token its own. */
+/** May this viewer read this workspace? Admin and org tokens read all; a workspace token its own (its id
+ * in any letter case: an upper-case UUID is the same UUID). */
 export function canReadWorkspace(v: Viewer, workspaceId: string): boolean {
-  return isAdminOrOrg(v) || (v.kind === 'WORKSPACE' && v.workspaceId === workspaceId);
+  return isAdminOrOrg(v) || (v.kind === 'WORKSPACE' && v.workspaceId === workspaceId.toLowerCase());
 }

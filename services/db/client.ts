@@ -56,7 +56,7 @@ export interface QueryOptions {
 export interface DatabaseOptions {
   url: string;
   embedded: boolean;
-  /** DATABASE_POOL_MAX; default 20 on a server, 8 embedded. */
+  /** DATABASE_POOL_MAX; default DEFAULT_POOL_MAX. */
   poolSize?: number;
   /** DATABASE_TIMEOUT_MS: longest wait for a pooled connection, and for one statement. */
   timeoutMs?: number;
@@ -96,11 +96,14 @@ function isStalePreparedStatement(err: unknown): boolean {
   return (err as { code?: string } | null)?.code === '0A000' && /cached plan/.test(String((err as Error).message));
 }
 
+/** API.md's default for DATABASE_POOL_MAX, on a server and embedded alike. */
+export const DEFAULT_POOL_MAX = 20;
+
 export function createDatabase(opts: DatabaseOptions): Database {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_DATABASE_TIMEOUT_MS;
   const pool = new pg.Pool({
     connectionString: opts.url,
-    max: opts.poolSize ?? (opts.embedded ? 8 : 20),
+    max: opts.poolSize ?? DEFAULT_POOL_MAX,
     // Waiting for a free pooled connection and opening a new one both count here: a database that
     // accepts TCP but never answers fails requests after this long instead of hanging them.
     connectionTimeoutMillis: timeoutMs,

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { DEFAULT_POOL_MAX } from './client.js';
 import { installProtocolAwareQueue } from './pglite-queue.js';
 
 export interface EmbeddedPostgres {
@@ -12,11 +13,14 @@ export interface EmbeddedPostgres {
   stop(): Promise<void>;
 }
 
+/** Connections the embedded database accepts besides the query pool's: dbmate's at start-up, and spares. */
+export const EMBEDDED_EXTRA_CONNECTIONS = 4;
+
 /**
- * `maxConnections` must exceed 1: with 1, a second pool connection is dropped (DESIGN.md, facts).
- * The socket multiplexer serialises transactions, so a handful of connections is plenty.
+ * `maxConnections` must exceed 1: with 1, a second pool connection is dropped (DESIGN.md, facts), and
+ * so is every connection past it: it must cover the whole query pool (DATABASE_POOL_MAX) and the rest.
  */
-export async function startEmbeddedPostgres(dataDir: string, maxConnections = 16): Promise<EmbeddedPostgres> {
+export async function startEmbeddedPostgres(dataDir: string, maxConnections = DEFAULT_POOL_MAX + EMBEDDED_EXTRA_CONNECTIONS): Promise<EmbeddedPostgres> {
   const dir = path.resolve(dataDir, 'pgdata');
   await mkdir(dir, { recursive: true });
   // pg_trgm backs the workspace search indexes (migration 20261203200002); PGlite loads an extension

@@ -207,7 +207,7 @@ export function createSubscriptionService(
       if (viewer.kind === 'ANONYMOUS') throw new SubscriptionError('UNAUTHENTICATED', 'authentication required');
       // A workspace token sees its own workspace only, with or without workspaceId (scope-auth has
       // already refused another id).
-      const workspaceId = viewer.kind === 'WORKSPACE' ? viewer.workspaceId : req.workspaceId;
+      const workspaceId = viewer.kind === 'WORKSPACE' ? viewer.workspaceId : (req.workspaceId?.toLowerCase() ?? null);
       // Where it starts: afterEventId (checked against retention), or the log's head right now.
       const startAfter = await startAt(req.afterEventId);
       let unregister = () => {};

@@ -27,7 +27,7 @@ export async function pauseWorkspace(ctx: LifecycleContext, id: string): Promise
       await lockTree(tx);
       const ids = (await lockSubtree(tx, id)).filter((w) => w.status !== 'REMOVED').map((w) => w.id);
       const ts = await transitionMany(tx, ids, { to: 'PAUSED', from: PAUSABLE });
-      const root = ts.find((t) => t.workspace.id === id);
+      const root = ts.find((t) => t.workspace.id === id.toLowerCase());
       // Throwing rolls back the descendants this statement already moved.
       if (!root) throw new RootUnmoved();
       await appendEvents(tx, statusEvents(ts, { source: 'pause', rootId: id }));

@@ -39,7 +39,7 @@ export async function resumeWorkspace(ctx: LifecycleContext, id: string): Promis
       });
       const awaiting = await transitionMany(tx, externalIds, { to: 'AWAITING_AGENT', from: [from] });
       const all = [...begun.moved, ...awaiting];
-      const moved = all.find((t) => t.workspace.id === id);
+      const moved = all.find((t) => t.workspace.id === id.toLowerCase());
       if (!moved) throw new RootUnmoved();
       await appendEvents(tx, [...begun.events, ...statusEvents(awaiting, { source: 'resume' })]);
       tx.afterCommit(() => {

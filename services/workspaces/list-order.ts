@@ -127,14 +127,26 @@ export function encodeCursor(order: WorkspaceOrder, scope: CursorScope, at: Posi
 
 const MAX_CURSOR_CHARS = 2048;
 
+// PostgreSQL's timestamptz range in microseconds since the epoch (4714-11-24 BC to the int64 limit): a
+// key outside it would fail in SQL ("timestamp out of range") instead of being refused as input.
+const MIN_TIMESTAMP_US = -210866803200000000n;
+const MAX_TIMESTAMP_US = 9223372036854775807n;
+
+function validMicros(key: unknown): key is string {
+  if (typeof key !== 'string' || !/^-?[0-9]{1,19}$/.test(key)) return false;
+  const us = BigInt(key);
+  return us >= MIN_TIMESTAMP_US && us <= MAX_TIMESTAMP_US;
+}
+
 function validKey(order: WorkspaceOrder, key: unknown): key is string | null {
   switch (order.field) {
     case 'CREATED_AT':
-      return typeof key === 'string' && /^-?[0-9]{1,19}$/.test(key);
+      return validMicros(key);
     case 'LAST_HEARTBEAT_AT':
-      return key === null || (typeof key === 'string' && /^-?[0-9]{1,19}$/.test(key));
+      return key === null || validMicros(key);
     case 'NAME':
-      return typeof key === 'string' && key.length <= 1000;
+      // PostgreSQL text cannot hold NUL, and no name does (control characters are refused).
+      return typeof key === 'string' && key.length <= 1000 && !key.includes('\u0000');
     case 'STATUS':
       return typeof key === 'string' && (WORKSPACE_STATUSES as readonly string[]).includes(key);
   }
@@ -170,4 +182,14 @@ export function containsPattern(search: string): string {
   const length = [...search].length;
   if (length < 1 || length > MAX_SEARCH_CHARS) throw new BadUserInputError(`search must be 1 to ${MAX_SEARCH_CHARS} characters`);
   return `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/**
+ * The predicate of `search` over the row aliased w. A search holding NUL matches nothing: no name or
+ * role can contain one (control characters are refused), and PostgreSQL text cannot even carry it.
+ */
+export function searchPredicate(search: string): Prisma.Sql {
+  const pattern = containsPattern(search);
+  if (search.includes('\u0000')) return Prisma.sql`false`;
+  return Prisma.sql`(w.name ILIKE ${pattern} OR w.role ILIKE ${pattern})`;
 }

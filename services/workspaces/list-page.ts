@@ -12,7 +12,7 @@ import { readEventCursor } from '../events/queries.js';
 import { groupBy } from '../group-by.js';
 import { tokenFromRow, type TokenRecord } from '../tokens/records.js';
 import { isUuid, workspaceFromRow, type WorkspaceRecord } from './record.js';
-import { containsPattern, cursorEncoder, cursorKeySql, decodeCursor, keysetPredicate, orderBySql, type CursorScope, type Position, type WorkspaceOrder } from './list-order.js';
+import { cursorEncoder, cursorKeySql, decodeCursor, keysetPredicate, orderBySql, searchPredicate, type CursorScope, type Position, type WorkspaceOrder } from './list-order.js';
 
 export interface WorkspaceListArgs extends CursorScope {
   /** How many rows: the first N (from `after`), or with `backward` the last N (before `before`). */
@@ -72,8 +72,7 @@ function listFilter(args: WorkspaceListArgs): Prisma.Sql {
       ? Prisma.sql`true`
       : Prisma.sql`w.status <> 'REMOVED'`;
   const parent = args.parentId === null ? Prisma.empty : Prisma.sql`AND w.parent_id = ${args.parentId}::uuid`;
-  const pattern = args.search === null ? null : containsPattern(args.search);
-  const search = pattern === null ? Prisma.empty : Prisma.sql`AND (w.name ILIKE ${pattern} OR w.role ILIKE ${pattern})`;
+  const search = args.search === null ? Prisma.empty : Prisma.sql`AND ${searchPredicate(args.search)}`;
   return Prisma.sql`${status} ${parent} ${search}`;
 }
 

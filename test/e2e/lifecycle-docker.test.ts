@@ -3,7 +3,7 @@
 // hibernate and wake, delete, a pause in the middle of provisioning, and tier 4 on a 2-CPU host.
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LABEL_GENERATION, LABEL_MANAGED, LABEL_WORKSPACE_ID, configVolumeFor, containerNameFor } from '../../services/runtime/types.js';
+import { LABEL_DEPLOYMENT, LABEL_GENERATION, LABEL_MANAGED, LABEL_WORKSPACE_ID, configVolumeFor, containerNameFor } from '../../services/runtime/types.js';
 import type { DockerProxy } from '../support/docker-proxy.js';
 import { dockerAvailable, rawDocker, startProxiedDockerServer, type ProxiedDockerServer } from '../support/docker-e2e.js';
 import { DELETE, HIBERNATE, PAUSE, RESTART, RESUME, eventsOf, eventually, lastEventId, liveTokenCount, viewerKind } from '../support/lifecycle-fixtures.js';
@@ -80,7 +80,12 @@ describe.skipIf(!dockerAvailable && !process.env.CI)('workspace lifecycle on Doc
     await reach(id, 'ONLINE');
     const [c] = await containersOf(id);
     expect(c!.Names).toEqual([`/ws-${id.slice(0, 12)}`]);
-    expect(c!.Labels).toMatchObject({ [LABEL_MANAGED]: 'true', [LABEL_WORKSPACE_ID]: id, [LABEL_GENERATION]: '1' });
+    // API.md container contract: exactly these labels, the deployment being platform { deploymentId };
+    // the config volume has the same but the generation (a volume outlives generations).
+    const deploymentId = (await s.gql('{ platform { deploymentId } }')).data.platform.deploymentId;
+    const labels = { [LABEL_MANAGED]: 'true', [LABEL_DEPLOYMENT]: deploymentId, [LABEL_WORKSPACE_ID]: id };
+    expect(c!.Labels).toEqual({ ...labels, [LABEL_GENERATION]: '1' });
+    expect((await rawDocker.getVolume(configVolumeFor(id)).inspect()).Labels).toEqual(labels);
     const mode = execFileSync('docker', ['exec', containerNameFor(id), 'stat', '-c', '%a', '/configs/.auth_token'], { encoding: 'utf8' }).trim();
     expect(mode).toBe('600');
     const inspect = await rawDocker.getContainer(c!.Id).inspect();

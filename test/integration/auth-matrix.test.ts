@@ -3,6 +3,8 @@
 // because mutations target an unknown id so the matrix changes nothing).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, TEST_ADMIN_TOKEN, type TestServer } from '../support/server.js';
+import { connectWs, type Collected } from '../support/subscriptions.js';
+import { heartbeatBody } from '../support/registry-fixtures.js';
 import { DeleteWorkspaceDocument, RevokeOrgTokenDocument, RevokeWorkspaceTokenDocument } from '../generated/graphql.js';
 import { run } from '../graphql/client.js';
 import { createExternal, mintWorkspaceToken, UNKNOWN_UUID } from '../graphql/fixtures.js';
@@ -50,6 +52,9 @@ const OPS: Op[] = [
   { name: 'eventCursor', query: '{ eventCursor }', vars: () => ({}), allowed: [...readers, 'own'] },
   { name: 'orgTokens', query: '{ orgTokens { id } }', vars: () => ({}), allowed: ['admin'] },
   { name: 'subsystems', query: '{ subsystems { name } }', vars: () => ({}), allowed: staff },
+  // "platform answers the admin and every org token" (API.md Outages), read-only ones included.
+  { name: 'platform', query: '{ platform { deploymentId } }', vars: () => ({}), allowed: readers },
+  { name: 'workspace(other).tokens/secretKeys', query: 'query($id: ID!) { workspace(id: $id) { tokens { id } secretKeys } }', vars: (_t, o) => ({ id: o }), allowed: readers },
   { name: 'createWorkspace', query: 'mutation { createWorkspace(input: { name: "" }) { __typename } }', vars: () => ({}), allowed: staff },
   { name: 'updateWorkspace', query: 'mutation($id: ID!) { updateWorkspace(id: $id, input: {}) { __typename } }', vars: (t) => ({ id: t }), allowed: staff },
   { name: 'deleteWorkspace', query: 'mutation($id: ID!) { deleteWorkspace(id: $id) { __typename } }', vars: (t) => ({ id: t }), allowed: staff },
@@ -93,6 +98,8 @@ describe('auth matrix', () => {
     own = mine.workspace.id;
     tokens.own = mine.token;
     other = (await createExternal(s)).workspace.id;
+    // A child, so that workspaceStatusChanged(parentId: other) has something to replay.
+    await createExternal(s, { parentId: other });
     const org = await s.gql('mutation { createOrgToken(name: "matrix") { ... on CreateOrgTokenSuccess { token } } }');
     tokens.org = org.data.createOrgToken.token;
     const readonly = await s.gql('mutation { createOrgToken(name: "wall", readOnly: true) { ... on CreateOrgTokenSuccess { token } } }');
@@ -177,4 +184,95 @@ describe('auth matrix', () => {
     }
     expect(bodies.size).toBe(1);
   });
+
+  // Subscriptions (over graphql-ws), the same table: allowed means the subscription delivers (a replay
+  // from "0", an activity push after a heartbeat) or, for workspaceLogs with no runtime, completes
+  // cleanly; refused means its first answer is the error.
+  interface SubOp {
+    name: string;
+    query: string;
+    vars: (target: string, other: string) => Record<string, unknown>;
+    allowed: Cred[];
+    /** What makes an allowed subscription deliver, once it is registered. */
+    trigger?: () => Promise<void>;
+    /** Allowed and expected to complete with nothing (no runtime). */
+    completes?: boolean;
+  }
+  const SUB_OPS: SubOp[] = [
+    { name: 'workspaceStatusChanged', query: 'subscription { workspaceStatusChanged(afterEventId: "0") { event { id } } }', vars: () => ({}), allowed: [...readers, 'own'] },
+    {
+      name: 'workspaceStatusChanged(other)',
+      query: 'subscription($id: ID) { workspaceStatusChanged(workspaceId: $id, afterEventId: "0") { event { id } } }',
+      vars: (_t, o) => ({ id: o }),
+      allowed: readers,
+    },
+    {
+      name: 'workspaceStatusChanged(parentId)',
+      query: 'subscription($id: ID) { workspaceStatusChanged(parentId: $id, afterEventId: "0") { event { id } } }',
+      vars: (_t, o) => ({ id: o }),
+      allowed: readers,
+    },
+    { name: 'workspaceEvents(own)', query: 'subscription($id: ID) { workspaceEvents(workspaceId: $id, afterEventId: "0") { id } }', vars: (t, o) => ({ id: t === UNKNOWN_UUID ? o : t }), allowed: [...readers, 'own'] },
+    { name: 'workspaceEvents(other)', query: 'subscription($id: ID) { workspaceEvents(workspaceId: $id, afterEventId: "0") { id } }', vars: (_t, o) => ({ id: o }), allowed: readers },
+    {
+      name: 'workspaceActivity(own)',
+      query: 'subscription($id: ID) { workspaceActivity(workspaceId: $id) { id activeTasks } }',
+      vars: () => ({ id: own }),
+      allowed: [...readers, 'own'],
+      trigger: () => beat(own, tokens.own!),
+    },
+    {
+      name: 'workspaceActivity(other)',
+      query: 'subscription($id: ID) { workspaceActivity(workspaceId: $id) { id } }',
+      vars: (_t, o) => ({ id: o }),
+      allowed: readers,
+      trigger: async () => beat(other, (otherToken ??= (await mintWorkspaceToken(s, other)).token)),
+    },
+    { name: 'workspaceLogs', query: 'subscription($id: ID!) { workspaceLogs(workspaceId: $id) { text } }', vars: (_t, o) => ({ id: o }), allowed: staff, completes: true },
+  ];
+  let otherToken: string | undefined;
+  let beats = 0;
+  /** A heartbeat that changes what the workspace reports (its active tasks). */
+  async function beat(id: string, token: string): Promise<void> {
+    const res = await s.http('/registry/heartbeat', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify(heartbeatBody(id, { active_tasks: ++beats })),
+    });
+    expect(res.status).toBe(200);
+  }
+
+  for (const op of SUB_OPS) {
+    for (const cred of ALL) {
+      const allowed = op.allowed.includes(cred);
+      it(`subscription ${op.name} with ${cred}: ${allowed ? 'allowed' : cred === 'anonymous' ? 'UNAUTHENTICATED' : 'FORBIDDEN'}`, async () => {
+        const client = connectWs(s, tokens[cred]);
+        try {
+          const target = cred === 'own' ? own : UNKNOWN_UUID;
+          const { collected } = client.subscribe(op.query, op.vars(target, other));
+          const settled = (c: Collected) => c.done || c.results.length > 0;
+          if (allowed && op.trigger) {
+            // Live only: keep changing what the agent reports until a push arrives.
+            const deadline = Date.now() + 10_000;
+            while (!settled(collected) && Date.now() < deadline) {
+              await op.trigger();
+              await collected.until(settled, 1_200).catch(() => undefined);
+            }
+          }
+          await collected.until(settled);
+          if (!allowed) {
+            expect(collected.errorCode()).toBe(cred === 'anonymous' ? 'UNAUTHENTICATED' : 'FORBIDDEN');
+          } else if (op.completes) {
+            expect(collected.error).toBeNull();
+            expect(collected.results).toEqual([]);
+          } else {
+            expect(collected.results[0]?.errors, JSON.stringify(collected.results[0])).toBeUndefined();
+            expect(collected.results[0]?.data).toBeTruthy();
+          }
+        } finally {
+          await client.dispose();
+        }
+      });
+    }
+  }
 });

@@ -179,6 +179,22 @@ describe('request ids on masked errors, and retryAfter on RATE_LIMITED', () => {
     }
   });
 
+  it("gives a masked subscription error over SSE the answer's x-request-id", async () => {
+    const original = s.services.subscriptions.open;
+    s.services.subscriptions.open = async () => {
+      throw new Error('boom');
+    };
+    try {
+      const r = await request(s, '127.0.0.52', 'POST', '/graphql', { ...admin, accept: 'text/event-stream', 'x-request-id': 'sse-trace-7' }, JSON.stringify({ query: 'subscription { workspaceEvents { id } }' }));
+      expect(r.headers['x-request-id']).toBe('sse-trace-7');
+      const data = r.body.split('\n').filter((l) => l.startsWith('data:') && l.slice(5).trim()).map((l) => JSON.parse(l.slice(5)) as { errors?: Array<{ message: string; extensions: Record<string, unknown> }> });
+      const error = data.flatMap((d) => d.errors ?? [])[0];
+      expect(error).toMatchObject({ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: 'sse-trace-7' } });
+    } finally {
+      s.services.subscriptions.open = original;
+    }
+  });
+
   it('carries extensions.retryAfter on a WebSocket subscribe over the limit', async () => {
     // The upgrade and each subscribe count against the same per-IP window.
     const ws = connectWs(s);

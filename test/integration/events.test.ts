@@ -15,6 +15,11 @@ describe('events', () => {
 
   it('answers eventCursor "0" on an empty log, then the newest id', async () => {
     expect((await run(s, EventCursorDocument, {})).data.eventCursor).toBe('0');
+    // The cursor read with a page, too, whichever way the page is read (a non-UUID parent matches nothing).
+    for (const args of ['', '(parentId: "not-a-uuid")', '(first: 0)', '(search: "x", orderBy: { field: NAME, direction: DESC })']) {
+      const r = await s.gql(`{ workspaces${args} { eventCursor totalCount } }`);
+      expect(r.data.workspaces, args).toEqual({ eventCursor: '0', totalCount: 0 });
+    }
     const { workspace } = await createExternal(s);
     const newest = (await run(s, EventsDocument, { first: 1 })).data.events.edges[0]!.node;
     expect(newest.workspaceId).toBe(workspace.id);

@@ -30,8 +30,11 @@ describe('workspaces pagination', () => {
     expect(r.pageInfo).toEqual({ hasNextPage: true, endCursor: r.edges[19]!.cursor });
   });
 
-  it('caps first at 100', async () => {
+  it('caps first at 100, and last likewise (the last 100, still oldest first)', async () => {
     expect((await page({ first: 1000 })).data.workspaces.edges).toHaveLength(100);
+    const last = await s.gql('{ workspaces(last: 1000) { edges { node { id } } pageInfo { hasPreviousPage hasNextPage } } }');
+    expect(last.data.workspaces.edges.map((e: { node: { id: string } }) => e.node.id)).toEqual(ids.slice(-100));
+    expect(last.data.workspaces.pageInfo).toEqual({ hasPreviousPage: true, hasNextPage: false });
   });
 
   it('walks every row exactly once with after, including rows that share created_at', async () => {
@@ -80,6 +83,13 @@ describe('workspaces pagination', () => {
       expect(empty.errors).toBeUndefined();
       expect(empty.data.workspaces).toMatchObject({ totalCount: 0, edges: [] });
     }
+  });
+
+  it('pages Query.events by the same rule: 20 by default, capped at 100', async () => {
+    const ev = (first?: number) => s.gql('query($first: Int) { events(first: $first) { edges { cursor } pageInfo { hasNextPage } } }', { first });
+    expect((await ev()).data.events.edges).toHaveLength(20);
+    expect((await ev(1000)).data.events.edges).toHaveLength(100);
+    expect((await ev(1000)).data.events.pageInfo.hasNextPage).toBe(true);
   });
 
   it('filters by status', async () => {

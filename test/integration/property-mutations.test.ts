@@ -74,14 +74,19 @@ describe('hostile input to every mutation', () => {
     },
     {
       name: 'createOrgToken',
-      query: 'mutation($n: String) { createOrgToken(name: $n) { __typename } }',
-      vars: fc.record({
-        n: fc.oneof(
-          fc.integer({ min: 101, max: 5000 }).map((n) => 'n'.repeat(n)),
-          fc.string({ maxLength: 50 }).map((x) => `${x}\u0000`),
-          wrongType.filter((v) => typeof v !== 'string' && v !== null),
-        ),
-      }),
+      query: 'mutation($n: String, $ro: Boolean) { createOrgToken(name: $n, readOnly: $ro) { __typename } }',
+      vars: fc.oneof(
+        fc.record({
+          n: fc.oneof(
+            fc.integer({ min: 101, max: 5000 }).map((n) => 'n'.repeat(n)),
+            fc.string({ maxLength: 50 }).map((x) => `${x}\u0000`),
+            wrongType.filter((v) => typeof v !== 'string' && v !== null),
+          ),
+          ro: fc.oneof(fc.boolean(), fc.constant(null), fc.constant(undefined)),
+        }),
+        // A valid name with a readOnly that is not a Boolean.
+        fc.record({ n: fc.constantFrom('wall', null), ro: fc.oneof(hostileString, wrongType.filter((v) => typeof v !== 'boolean' && v !== null), fc.constantFrom('true', 'false', 0, 1)) }),
+      ),
     },
     {
       name: 'revokeOrgToken',

@@ -46,8 +46,9 @@ describe('workspaces list plans at 100,000 workspaces', () => {
   let middle: { created_us: string; name: string; status: string; id: string };
 
   beforeAll(async () => {
-    // Filling and analysing 100,000 rows takes longer than a request's statement may (DATABASE_TIMEOUT_MS).
-    s = await startTestServer({ DATABASE_TIMEOUT_MS: '170000' });
+    // Filling the fleet takes longer than DATABASE_TIMEOUT_MS allows one request statement (PGlite on a
+    // loaded machine: well over the default 5 s); it is set-up, not a request.
+    s = await startTestServer({ DATABASE_TIMEOUT_MS: '600000' });
     await s.db.pool.query(
       `INSERT INTO workspaces (name, role, status, runtime, last_heartbeat_at, created_at)
        SELECT 'agent-' || md5(i::text), CASE WHEN i % 3 = 0 THEN 'researcher ' || i END,

@@ -205,4 +205,40 @@ describe('workspaces orderBy, search, last/before', () => {
     expect(await code({ search: '' })).toBe('BAD_USER_INPUT');
     expect(await code({ search: 'x'.repeat(201) })).toBe('BAD_USER_INPUT');
   });
+
+  it('refuses a cursor whose sort key was tampered with (out of range, NUL) with BAD_USER_INPUT, never a masked error', async () => {
+    // A client can decode an opaque cursor and change its key while keeping what it was made for.
+    const tamper = (cursor: string, key: unknown) => {
+      const parts = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+      return Buffer.from(JSON.stringify([parts[0], key, parts[2]]), 'utf8').toString('base64url');
+    };
+    for (const field of ['CREATED_AT', 'LAST_HEARTBEAT_AT', 'NAME', 'STATUS'] as const) {
+      for (const direction of ['ASC', 'DESC'] as const) {
+        const orderBy = { field, direction };
+        const cursor = (await page({ first: 1, orderBy })).pageInfo.endCursor!;
+        const keys = field === 'NAME' ? ['a\u0000b', '\u0000'] : field === 'STATUS' ? ['SLEEPING', 'online'] : ['9999999999999999999', '-9999999999999999999', '-9223372036854775808', '9223372036854775808'];
+        for (const key of keys) {
+          for (const arg of ['after', 'before'] as const) {
+            const r = await s.gql(PAGE, { orderBy, first: arg === 'after' ? 5 : undefined, last: arg === 'before' ? 5 : undefined, [arg]: tamper(cursor, key) });
+            expect(r.errors?.map((e) => e.extensions?.code), `${field} ${direction} ${arg} ${JSON.stringify(key)}`).toEqual(['BAD_USER_INPUT']);
+          }
+        }
+        // The extremes of PostgreSQL's timestamps are still positions: everything or nothing lies beyond them.
+        if (field === 'CREATED_AT' || field === 'LAST_HEARTBEAT_AT') {
+          for (const key of ['-210866803200000000', '9223372036854775807']) {
+            const r = await s.gql(PAGE, { orderBy, first: 100, after: tamper(cursor, key) });
+            expect(r.errors, `${field} ${direction} ${key}`).toBeUndefined();
+          }
+        }
+      }
+    }
+  });
+
+  it('matches nothing for a search holding NUL (no name or role can hold one), and fails on nothing', async () => {
+    for (const search of ['\u0000', 'a\u0000', '%\u0000_']) {
+      const r = await s.gql(PAGE, { search, first: 10 });
+      expect(r.errors, JSON.stringify(search)).toBeUndefined();
+      expect(r.data.workspaces).toMatchObject({ totalCount: 0, edges: [] });
+    }
+  });
 });
