@@ -84,7 +84,8 @@ export function createHttpApp(services: Services): HttpApp {
 
     // Every answer, those refused below included, carries the CORS headers its origin may read.
     cors.decorate(req, res);
-    if (method === 'OPTIONS' && route) return cors.preflight(req, res);
+    // Preflights are never rate limited (API.md), not even one for a path that does not exist.
+    if (method === 'OPTIONS') return route ? cors.preflight(req, res) : sendError(res, 404, 'not found');
     if (!route?.probe && !limiter.admit(req, res, route?.graphql)) return;
     if (!route) return sendError(res, 404, 'not found');
     if (!route.methods.includes(method)) {

@@ -94,6 +94,18 @@ describe('CORS and CSRF with CORS_ORIGINS', () => {
     }
   });
 
+  it('never rate limits a preflight, not even one for a path that does not exist (404, CORS headers kept)', async () => {
+    const preflight = { origin: APP, 'access-control-request-method': 'POST' };
+    for (let i = 0; i < 30; i++) {
+      const r = await request(s, '127.0.0.47', 'OPTIONS', '/no/such/path', preflight);
+      expect(r.status).toBe(404);
+      expect(r.headers['access-control-allow-origin']).toBe(APP);
+    }
+    // 30 preflights are past this server's 20 a minute; the address may still call the API.
+    expect((await request(s, '127.0.0.47', 'OPTIONS', '/graphql', preflight)).status).toBe(204);
+    expect((await request(s, '127.0.0.47', 'POST', '/graphql', json, VIEWER)).status).toBe(200);
+  });
+
   it('answers 405 to any method but GET, POST and OPTIONS on /graphql', async () => {
     for (const method of ['PUT', 'DELETE', 'PATCH', 'HEAD']) {
       const r = await request(s, '127.0.0.44', method, '/graphql', admin);
