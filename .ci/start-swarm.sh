@@ -9,6 +9,8 @@
 #   bash .ci/start-swarm.sh status        exit 0 when the swarm is up and healthy
 #
 # Manager: advertises 127.0.0.1, listens on 127.0.0.1:$SWARM_PORT. Worker: 127.0.0.2, same port.
+# (SWARM_MANAGER_ADDR / SWARM_WORKER_ADDR move them to other loopback addresses, with another
+# SWARM_ROOT, so that a second swarm can run beside the first: a developer's beside CI's.)
 # Each node is a private dockerd (own socket, data root, exec root, pidfile; --bridge=none
 # --iptables=false, like .ci/start-docker.sh) that runs as the only thing in its own PID and mount
 # namespace, under docker-init (tini) as PID 1. Killing that namespace takes down every process of
@@ -27,6 +29,12 @@ set -uo pipefail
 
 SWARM_ROOT="${SWARM_ROOT:-/tmp/molecule-swarm}"
 SWARM_PORT="${SWARM_PORT:-12377}"
+SWARM_MANAGER_ADDR="${SWARM_MANAGER_ADDR:-127.0.0.1}"
+SWARM_WORKER_ADDR="${SWARM_WORKER_ADDR:-127.0.0.2}"
+case "$SWARM_MANAGER_ADDR $SWARM_WORKER_ADDR" in
+  127.*\ 127.*) ;;
+  *) echo "start-swarm: SWARM_MANAGER_ADDR and SWARM_WORKER_ADDR must be loopback addresses (127.x)" >&2; exit 1 ;;
+esac
 AGENT_IMAGE="${AGENT_IMAGE:-workspace-agent:latest}"
 SOURCE_DOCKER_HOST="${SOURCE_DOCKER_HOST:-${DOCKER_HOST:-unix:///var/run/docker.sock}}"
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -162,12 +170,12 @@ up() {
   CLEAN_ON_FAIL=1
   mkdir -p "$SWARM_ROOT"
   start_node manager
-  dk manager swarm init --advertise-addr 127.0.0.1 --listen-addr "127.0.0.1:$SWARM_PORT" >/dev/null \
-    || fail "swarm init failed (is 127.0.0.1:$SWARM_PORT or 127.0.0.1:7946 taken? $(ss -ltnH "( sport = :$SWARM_PORT or sport = :7946 )" 2>/dev/null | tr '\n' ' '))"
+  dk manager swarm init --advertise-addr "$SWARM_MANAGER_ADDR" --listen-addr "$SWARM_MANAGER_ADDR:$SWARM_PORT" >/dev/null \
+    || fail "swarm init failed (is $SWARM_MANAGER_ADDR:$SWARM_PORT or $SWARM_MANAGER_ADDR:7946 taken? $(ss -ltnH "( sport = :$SWARM_PORT or sport = :7946 )" 2>/dev/null | tr '\n' ' '))"
   t1=$(now_ms)
   start_node worker
   dk worker swarm join --token "$(dk manager swarm join-token -q worker)" \
-    --advertise-addr 127.0.0.2 --listen-addr "127.0.0.2:$SWARM_PORT" "127.0.0.1:$SWARM_PORT" >/dev/null \
+    --advertise-addr "$SWARM_WORKER_ADDR" --listen-addr "$SWARM_WORKER_ADDR:$SWARM_PORT" "$SWARM_MANAGER_ADDR:$SWARM_PORT" >/dev/null \
     || fail "the worker could not join"
   wait_nodes_ready 30 || fail "the nodes did not both become Ready"
   t2=$(now_ms)
