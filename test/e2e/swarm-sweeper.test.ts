@@ -2,19 +2,22 @@
 // databases (two deployments) on one swarm. Each removes its own orphan services and secrets (workspace
 // absent or REMOVED) and the secrets of superseded generations that no service uses; neither touches
 // the other's resources (a live workspace of one has no row in the other's database), nor unlabeled
-// secrets, nor a `ws-*` service with neither label nor row. Server B sweeps by itself every second;
+// secrets, nor a `ws-*` service with neither label nor row; a workspace with a service counts as
+// having a container for the stale-token pass. Server B sweeps by itself every second;
 // server A's sweeper is driven directly, so that what each pass did is counted exactly.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LABEL_DEPLOYMENT, LABEL_GENERATION, LABEL_MANAGED, LABEL_WORKSPACE_ID, containerNameFor } from '../../services/runtime/types.js';
 import { CREATE, RESTART, eventually } from '../support/lifecycle-fixtures.js';
-import { insertWorkspace } from '../support/reconcilers.js';
+import { insertToken, insertWorkspace, liveTokens } from '../support/reconcilers.js';
 import { swarmHarness } from '../support/swarm.js';
 import { reachStatus, startSwarmServer, swarmView, tokenSecretOf, type SwarmServer, type SwarmView, type UpSwarm } from '../support/swarm-server.js';
 
 const h = swarmHarness();
 const up = h.available ? (h as UpSwarm) : null;
 const IMAGE = 'workspace-agent:latest';
+/** Older than STALE_TOKEN_GRACE_S (300 s by default). */
+const STALE_S = 400;
 
 const labels = (deployment: string | null, workspaceId: string, generation: number) => ({
   [LABEL_MANAGED]: 'true',
@@ -34,7 +37,8 @@ describe.skipIf(!up && !process.env.CI)('the orphan sweeper on Swarm, two deploy
     if (!up) throw new Error(`the two-node swarm is not available: ${(h as { reason: string }).reason}`);
     swarm = swarmView(up);
     [a, b] = await Promise.all([
-      startSwarmServer(up.managerHost, { ORPHAN_SWEEP_INTERVAL_S: '3600' }),
+      // Its health sweep ticks once, at start: no auto-restart among the fixtures.
+      startSwarmServer(up.managerHost, { ORPHAN_SWEEP_INTERVAL_S: '3600', HEALTH_SWEEP_INTERVAL_S: '3600' }),
       startSwarmServer(up.managerHost, { ORPHAN_SWEEP_INTERVAL_S: '1' }),
     ]);
   });
@@ -113,6 +117,14 @@ describe.skipIf(!up && !process.env.CI)('the orphan sweeper on Swarm, two deploy
     unlabeledServices.push(containerNameFor(randomUUID()));
     await plantService(unlabeledServices[0]!, {});
 
+    // Stale tokens (created long ago, never used) of two FAILED workspaces: one still has a service (at
+    // zero replicas, no task), which counts as a container, so its token is kept; the other has none.
+    const withService = await insertWorkspace(a.db, { status: 'FAILED' });
+    const withoutService = await insertWorkspace(a.db, { status: 'FAILED' });
+    const keptToken = await insertToken(a.db, withService, { createdAgoS: STALE_S });
+    const staleToken = await insertToken(a.db, withoutService, { createdAgoS: STALE_S });
+    await plantService(containerNameFor(withService), labels(a.deploymentId, withService, 1));
+
     // B's orphans, which B's own loop removes: that proves it swept while all of A's were there.
     const ghostOfB = randomUUID();
     await plantService(containerNameFor(ghostOfB), labels(b.deploymentId, ghostOfB, 1));
@@ -137,15 +149,18 @@ describe.skipIf(!up && !process.env.CI)('the orphan sweeper on Swarm, two deploy
       'no-row': { status: 'done', acted: 1 },
       'orphan-volumes': { status: 'done', acted: 2 },
       'superseded-secrets': { status: 'done', acted: 1 },
-      'stale-tokens': { status: 'done', acted: 0 },
+      'stale-tokens': { status: 'done', acted: 1 },
     });
     for (const n of orphansOfA.services) expect(await serviceExists(n), n).toBe(false);
     for (const n of orphansOfA.secrets) expect(await secretExists(n), n).toBe(false);
 
     // What A must keep: its live workspace, the secret still in use, B's live workspace (no row in A's
     // database, but B's), the unlabeled ones.
-    for (const n of [containerNameFor(liveA), spare, containerNameFor(liveB), ...unlabeledServices]) expect(await serviceExists(n), n).toBe(true);
+    for (const n of [containerNameFor(liveA), spare, containerNameFor(withService), containerNameFor(liveB), ...unlabeledServices]) expect(await serviceExists(n), n).toBe(true);
     for (const n of [tokenSecretOf(liveA, 3), `${spare}-token-2`, tokenSecretOf(liveB, 1), ...unlabeledSecrets]) expect(await secretExists(n), n).toBe(true);
+    expect(await liveTokens(a.db, withService)).toEqual([keptToken]);
+    expect(await liveTokens(a.db, withoutService)).toEqual([]);
+    expect(staleToken).not.toBe(keptToken);
     await reachStatus(a, liveA, 'ONLINE', 1_000);
     await reachStatus(b, liveB, 'ONLINE', 1_000);
 
