@@ -88,6 +88,12 @@ describe.skipIf(!up && !process.env.CI)('workspace lifecycle on Swarm (real serv
     const container = (await s.gql(WORKSPACE, { id })).data.workspace.container;
     expect(container).toMatchObject({ id: task.Status.ContainerStatus.ContainerID, name: `${serviceNameOf(id)}.1.${task.ID}`, image: IMAGE, running: true });
     expect(Date.parse(container.startedAt)).toBeGreaterThan(Date.now() - 60_000);
+    // Workspace.logs: the service's logs, from whichever node runs the task.
+    const logs = await eventually(async () => {
+      const text: string | null = (await s.gql(`query($id: ID!) { workspace(id: $id) { logs } }`, { id })).data.workspace.logs;
+      return text?.includes('state=online') ? text : undefined;
+    }, 10_000, 'the agent output in Workspace.logs');
+    expect(logs).toContain(id);
 
     // The token the agent read is the workspace's.
     const token = await swarm.tokenIn(id);
@@ -96,7 +102,7 @@ describe.skipIf(!up && !process.env.CI)('workspace lifecycle on Swarm (real serv
     await s.gql(DELETE, { id });
   });
 
-  it('restart: the old token refused at once, the next generation\'s service and secret, the older secret gone, one task', async () => {
+  it('restart (and with resetConfig): the old token refused at once, the next generation\'s service and secret, the older secret gone, one task', async () => {
     const id = await create();
     await reachStatus(s, id, 'ONLINE');
     const oldToken = await swarm.tokenIn(id);
@@ -115,6 +121,15 @@ describe.skipIf(!up && !process.env.CI)('workspace lifecycle on Swarm (real serv
     expect(newToken).not.toBe(oldToken);
     expect(await heartbeatStatus(s, id, newToken)).toBe(200);
     expect(await heartbeatStatus(s, id, oldToken)).toBe(401);
+
+    // resetConfig: no config volume on Swarm; the token secrets are all there is, and the next
+    // generation gets its own.
+    const reset = await s.gql(RESTART, { id, input: { resetConfig: true } });
+    expect(reset.data.restartWorkspace.__typename).toBe('RestartWorkspaceSuccess');
+    expect(await heartbeatStatus(s, id, newToken)).toBe(401);
+    await reachStatus(s, id, 'ONLINE');
+    await s.services.lifecycle.idle();
+    await expectRunningGeneration(s, id, 3);
     await s.gql(DELETE, { id });
   });
 
