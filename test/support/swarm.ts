@@ -43,5 +43,6 @@ export function killWorker(h: Extract<SwarmHarness, { available: true }>): void 
  */
 export function startWorker(h: Extract<SwarmHarness, { available: true }>): void {
   if (h.workerHost.startsWith('unix:///')) rmSync(join(dirname(h.workerHost.slice('unix://'.length)), 'exec/containerd/containerd.pid'), { force: true });
-  execFileSync('bash', [h.script, 'start-worker'], { stdio: 'ignore' });
+  // stderr kept: a failure then says why (execFileSync puts it in the error's message).
+  execFileSync('bash', [h.script, 'start-worker'], { stdio: ['ignore', 'ignore', 'pipe'] });
 }
