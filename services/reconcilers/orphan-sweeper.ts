@@ -1,17 +1,18 @@
-// The orphan sweeper (API.md "Reconcilers"): four independent passes per cycle, each one listing (at
+// The orphan sweeper (API.md "Reconcilers"): five independent passes per cycle, each one listing (at
 // most once per cycle, shared) and one set-based statement. An error or an empty result in one pass
 // never stops the others, and the cycle is bounded by a deadline. It only ever touches this
 // deployment's resources, and unlabeled ones only by the REMOVED-rows name rule (ownership.ts).
 import type { Database } from '../db/client.js';
 import type { Logger } from '../log.js';
+import { generationOf } from '../provisioning/container-spec.js';
 import { LABEL_MANAGED, RuntimeUnavailable, type ContainerInfo, type ContainerRuntime, type VolumeInfo } from '../runtime/types.js';
 import { containerPresence, containerRef, refArrays, volumeRef, type WorkspaceRef } from './container-match.js';
 import { noRowRuleRef, ownershipOf, removedRuleRef, volumeGoesWith } from './ownership.js';
 import { PartsFailed, TickSkipped, type LoopContext, type ReconcileLoop } from './loop.js';
 import { runStaleTokenPass, type StaleTokenVariant } from './stale-tokens.js';
-import { findRefsRemovedOrAbsent, findRefsWithoutRow, findRemovedWorkspaceRefs, type RefRow } from './sweeper-sql.js';
+import { findRefsRemovedOrAbsent, findRefsWithoutRow, findRemovedWorkspaceRefs, findSupersededGenerations, type GenerationRef, type RefRow } from './sweeper-sql.js';
 
-export const PASSES = ['removed-rows', 'no-row', 'orphan-volumes', 'stale-tokens'] as const;
+export const PASSES = ['removed-rows', 'no-row', 'orphan-volumes', 'superseded-secrets', 'stale-tokens'] as const;
 export type PassName = (typeof PASSES)[number];
 export type PassResult =
   | { status: 'done'; acted: number }
@@ -145,6 +146,46 @@ export function createOrphanSweeper(opts: OrphanSweeperOptions): OrphanSweeper {
           log.warn({ err, volume: item.name }, 'orphan sweeper: volume removal failed');
         }
       }
+      return { status: 'done', acted };
+    },
+
+    async 'superseded-secrets'(l, signal) {
+      // Swarm's token secrets carry the generation they were made for (a Docker config volume outlives
+      // generations and carries none, so on Docker nothing qualifies and no statement runs). One left
+      // by an older generation (its removal with its service failed) is removed once no service of
+      // its workspace is at that generation: the service a secret is attached to is always the one of
+      // its generation, and the daemon refuses to remove a secret a service still uses anyway.
+      const candidates = withRefs(
+        (await l.volumes()).filter((v) => ownershipOf(v.labels, deploymentId) === 'ours'),
+        volumeRef,
+      ).flatMap(({ item, ref }) => {
+        const generation = generationOf(item.labels);
+        return ref.id && generation !== null ? [{ item, id: ref.id, generation }] : [];
+      });
+      if (candidates.length === 0) return { status: 'done', acted: 0 };
+      const key = (r: GenerationRef) => `${r.id}/${r.generation}`;
+      const inUse = new Set(
+        [...(await l.named()), ...(await l.managed())].flatMap((c) => {
+          const id = containerRef(c)?.id;
+          const generation = generationOf(c.labels);
+          return id && generation !== null ? [key({ id, generation })] : [];
+        }),
+      );
+      const unused = candidates.filter((c) => !inUse.has(key(c)));
+      if (unused.length === 0) return { status: 'done', acted: 0 };
+      const superseded = new Set((await findSupersededGenerations(db.prisma, unused.map(({ id, generation }) => ({ id, generation })))).map(key));
+      let acted = 0;
+      for (const c of unused) {
+        if (signal.aborted) break;
+        if (!superseded.has(key(c))) continue;
+        try {
+          await runtime.removeVolume(c.item.name);
+          acted++;
+        } catch (err) {
+          log.warn({ err, secret: c.item.name }, 'orphan sweeper: removal of a superseded secret failed');
+        }
+      }
+      if (acted > 0) log.info({ count: acted }, 'orphan sweeper removed secrets of superseded generations');
       return { status: 'done', acted };
     },
 

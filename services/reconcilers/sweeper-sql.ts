@@ -56,6 +56,25 @@ export function findRefsRemovedOrAbsent(sql: Sql, refs: RefArrays): Promise<RefR
      WHERE NOT EXISTS (SELECT 1 FROM workspaces w WHERE left(w.id::text, 12) = p.prefix AND w.status <> 'REMOVED')`;
 }
 
+export interface GenerationRef {
+  id: string;
+  generation: number;
+}
+
+/**
+ * Of these (workspace, generation) pairs, those whose workspace lives (any status but REMOVED) at a
+ * newer generation: what they belong to has been superseded. REMOVED and absent workspaces are the
+ * orphan-volumes pass's. The generation only ever grows, so a pair that matches here can never be the
+ * current generation of a provisioning that began after the listing.
+ */
+export function findSupersededGenerations(sql: Sql, refs: readonly GenerationRef[]): Promise<GenerationRef[]> {
+  return sql.$queryRaw<GenerationRef[]>`
+    /* findSupersededGenerations */
+    SELECT r.id::text AS id, r.generation
+      FROM unnest(${refs.map((r) => r.id)}::uuid[], ${refs.map((r) => r.generation)}::int[]) AS r(id, generation)
+     WHERE EXISTS (SELECT 1 FROM workspaces w WHERE w.id = r.id AND w.status <> 'REMOVED' AND w.generation > r.generation)`;
+}
+
 export interface RevokedTokenRow {
   id: string;
   workspace_id: string;

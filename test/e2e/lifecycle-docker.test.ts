@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LABEL_DEPLOYMENT, LABEL_GENERATION, LABEL_MANAGED, LABEL_WORKSPACE_ID, configVolumeFor, containerNameFor } from '../../services/runtime/types.js';
 import type { DockerProxy } from '../support/docker-proxy.js';
 import { dockerAvailable, rawDocker, startProxiedDockerServer, type ProxiedDockerServer } from '../support/docker-e2e.js';
-import { DELETE, HIBERNATE, PAUSE, RESTART, RESUME, eventsOf, eventually, lastEventId, liveTokenCount, viewerKind } from '../support/lifecycle-fixtures.js';
+import { DELETE, HIBERNATE, PAUSE, RESTART, RESUME, eventsOf, eventually, heartbeatStatus, lastEventId, liveTokenCount, viewerKind } from '../support/lifecycle-fixtures.js';
 import type { TestServer } from '../support/server.js';
 
 const CREATE = `mutation($input: CreateWorkspaceInput!) { createWorkspace(input: $input) { __typename ... on CreateWorkspaceSuccess { workspace { id status } } } }`;
@@ -66,15 +66,6 @@ describe.skipIf(!dockerAvailable && !process.env.CI)('workspace lifecycle on Doc
     return execFileSync('docker', ['exec', containerNameFor(id), 'cat', '/configs/.auth_token'], { encoding: 'utf8' }).trim();
   }
 
-  async function heartbeat(id: string, token: string): Promise<number> {
-    const res = await s.http('/registry/heartbeat', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ workspace_id: id, error_rate: 0, sample_error: '', active_tasks: 0, uptime_seconds: 1, current_task: '', runtime_state: '' }),
-    });
-    return res.status;
-  }
-
   it('creates a labeled container with the token file at 0600, and the agent brings it ONLINE', async () => {
     const id = await create();
     await reach(id, 'ONLINE');
@@ -101,10 +92,10 @@ describe.skipIf(!dockerAvailable && !process.env.CI)('workspace lifecycle on Doc
     await reach(id, 'ONLINE');
     const oldToken = tokenIn(id);
     const [old] = await containersOf(id);
-    expect(await heartbeat(id, oldToken)).toBe(200);
+    expect(await heartbeatStatus(s, id, oldToken)).toBe(200);
     const r = await s.gql(RESTART, { id });
     expect(r.data.restartWorkspace).toMatchObject({ __typename: 'RestartWorkspaceSuccess', workspace: { status: 'PROVISIONING' } });
-    expect(await heartbeat(id, oldToken)).toBe(401);
+    expect(await heartbeatStatus(s, id, oldToken)).toBe(401);
     const fresh = await eventually(async () => {
       const cs = await containersOf(id);
       return cs.length === 1 && cs[0]!.Id !== old!.Id && cs[0]!.State === 'running' ? cs[0] : undefined;

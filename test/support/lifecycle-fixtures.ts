@@ -124,3 +124,13 @@ export async function viewerKind(s: TestServer, token: string): Promise<string |
   const r = await s.gql('{ viewer { kind } }', {}, token);
   return r.status === 401 ? null : (r.data?.viewer?.kind ?? null);
 }
+
+/** What a heartbeat with this token gets: 200 accepted, 401 refused. */
+export async function heartbeatStatus(s: TestServer, workspaceId: string, token: string): Promise<number> {
+  const res = await s.http('/registry/heartbeat', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ workspace_id: workspaceId, error_rate: 0, sample_error: '', active_tasks: 0, uptime_seconds: 1, current_task: '', runtime_state: '' }),
+  });
+  return res.status;
+}

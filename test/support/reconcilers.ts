@@ -65,6 +65,8 @@ export interface WorkspaceFixture {
   lastActiveAgoS?: number;
   hibernationIdleMinutes?: number | null;
   activeTasks?: number;
+  /** Default: the column's (2). */
+  tier?: number;
 }
 
 export async function insertWorkspace(db: Database, f: WorkspaceFixture = {}): Promise<string> {
@@ -73,13 +75,13 @@ export async function insertWorkspace(db: Database, f: WorkspaceFixture = {}): P
   await db.prisma.$executeRaw`
     /* testInsertWorkspace */
     INSERT INTO workspaces (id, name, status, runtime, parent_id, generation, last_heartbeat_at, status_changed_at,
-                            last_active_at, hibernation_idle_minutes, active_tasks)
+                            last_active_at, hibernation_idle_minutes, active_tasks, tier)
     VALUES (${id}::uuid, 'reconciler fixture', ${f.status ?? 'ONLINE'}::workspace_status, ${f.runtime ?? 'langgraph'},
             ${f.parentId ?? null}::uuid, ${f.generation ?? 1},
             now() - make_interval(secs => ${ago(f.heartbeatAgoS)}::float8),
             now() - make_interval(secs => ${f.statusChangedAgoS ?? 0}::float8),
             now() - make_interval(secs => ${f.lastActiveAgoS ?? 0}::float8),
-            ${f.hibernationIdleMinutes ?? null}::int, ${f.activeTasks ?? 0})`;
+            ${f.hibernationIdleMinutes ?? null}::int, ${f.activeTasks ?? 0}, ${f.tier ?? 2})`;
   return id;
 }
 

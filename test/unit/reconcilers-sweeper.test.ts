@@ -180,6 +180,29 @@ describe('orphan sweeper', () => {
     expect([...fake.volumes.keys()].sort()).toEqual([`${wsName(hibernated)}-configs`, `${wsName(busy)}-configs`, 'unlabeled'].sort());
   });
 
+  it("removes a live workspace's secrets of older generations that no container uses (Swarm), and nothing else", async () => {
+    const live = await insertWorkspace(t.db, { status: 'ONLINE', generation: 3 });
+    await addContainer(fake, wsName(live), { ...labelsFor(live), [LABEL_GENERATION]: '3' });
+    // A container of generation 2 still there: its secret is in use.
+    await addContainer(fake, `${wsName(live)}-old`, { ...labelsFor(live), [LABEL_GENERATION]: '2' }, 'elsewhere');
+    const secret = (generation: number, deployment: string | null = DEPLOYMENT) => {
+      const name = `${wsName(live)}-token-${generation}${deployment === DEPLOYMENT ? '' : `-${deployment ?? 'unlabeled'}`}`;
+      fake.volumes.set(name, { name, labels: { ...labelsFor(live, deployment), [LABEL_GENERATION]: String(generation) }, files: new Map() });
+      return name;
+    };
+    const superseded = secret(1);
+    const kept = [secret(2), secret(3), secret(1, OTHER_DEPLOYMENT), secret(1, null)];
+
+    const report = await sweeper().cycle();
+    expect(report['superseded-secrets']).toEqual({ status: 'done', acted: 1 });
+    expect(report['orphan-volumes']).toEqual({ status: 'done', acted: 0 });
+    expect(fake.volumes.has(superseded)).toBe(false);
+    for (const name of kept) expect(fake.volumes.has(name)).toBe(true);
+    // Nothing left that could qualify: the next cycle runs no statement for this pass.
+    expect((await sweeper().cycle())['superseded-secrets']).toEqual({ status: 'done', acted: 0 });
+    expect(ran('findSupersededGenerations')).toBe(1);
+  });
+
   it('revokes stale tokens of workspaces without a container, with a TOKEN_REVOKED event each', async () => {
     const offline = await insertWorkspace(t.db, { status: 'OFFLINE' });
     const online = await insertWorkspace(t.db, { status: 'ONLINE' });
@@ -269,7 +292,8 @@ describe('orphan sweeper', () => {
     fake.failNext('listVolumes', new Error('volume API broken'));
     const err = await sweeper().tick(ctx()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PartsFailed);
-    expect(Object.keys((err as PartsFailed).failures)).toEqual(['orphan-volumes']);
+    // Both passes that need the volume listing fail with it; the others run.
+    expect(Object.keys((err as PartsFailed).failures)).toEqual(['orphan-volumes', 'superseded-secrets']);
     expect(await liveTokens(t.db, failed)).toEqual([]);
   });
 

@@ -1,14 +1,13 @@
 // An in-process server on a database of the test's choosing (a private cluster, a proxy in front of
 // the shared one, a role with a connection limit), with real HTTP on a loopback port.
 import { randomBytes } from 'node:crypto';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../../config.js';
 import { startServer, type RunningServer } from '../../../server.js';
 import { DOCKER_HOST } from '../../support/docker-e2e.js';
+import { captureLog } from '../../support/log-capture.js';
 import { TEST_ADMIN_TOKEN } from '../../support/server.js';
 import { FAULT_ENV, type Gql } from './workload.js';
 
@@ -35,21 +34,8 @@ export async function startFaultServer(env: Record<string, string>): Promise<Fau
     ...env,
   });
   // Warnings are kept: a test shows that its fault really hit work in flight by what the server said.
-  const warnings: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString().split('\n')) {
-        if (!line) continue;
-        try {
-          warnings.push(String((JSON.parse(line) as { msg?: unknown }).msg));
-        } catch {
-          // not a log line
-        }
-      }
-      done();
-    },
-  });
-  const running = await startServer(config, { log: pino({ level: 'warn' }, sink) });
+  const { logger, messages: warnings } = captureLog('warn');
+  const running = await startServer(config, { log: logger });
   let stopped: Promise<void> | null = null;
   const gqlAs = async (token: string | null, query: string, variables?: Record<string, unknown>) => {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
