@@ -1,4 +1,4 @@
-// Orphan sweeper benchmark: one full cycle (all four passes) over 100,000 workspaces, 200,000 tokens
+// Orphan sweeper benchmark: one full cycle (every pass; superseded-secrets is a no-op on Docker) over 100,000 workspaces, 200,000 tokens
 // and 1,000 containers, and again at 10x fewer of everything, on the PostgreSQL server (a scratch
 // database on TEST_DATABASE_URL); the container listing is the in-memory runtime. Each size runs a
 // first cycle with drift to heal (stale tokens, leftover containers and volumes) and a steady one.
