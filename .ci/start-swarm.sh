@@ -86,7 +86,10 @@ boot_node() {
   mkdir -p "$dir/data" "$dir/exec"
   # (9>&-: the lock's descriptor must not live on in the daemon.)
   # dockerd refuses a pid file whose number is alive; inside a fresh namespace that number is reused.
-  rm -f "$dir/dockerd.pid"
+  # The same holds for the containerd it supervises: a stale containerd.pid whose number is, in the new
+  # namespace, one of dockerd's own threads makes it wait for "the running containerd" and give up
+  # (seen after kill-worker: "containerd is still running pid=8", then "timeout waiting for containerd").
+  rm -f "$dir/dockerd.pid" "$dir/exec/containerd/containerd.pid"
   setsid sh -c 'echo $$ >"$0"; exec "$@"' "$dir/node.pid" \
     unshare --pid --mount --fork --kill-child --mount-proc ${INIT:+"$INIT" --} \
     "$DOCKERD" --bridge=none --iptables=false \
