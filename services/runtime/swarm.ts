@@ -32,7 +32,7 @@
 // A daemon that answers but is not a manager (or has no quorum) counts as no runtime.
 import type Docker from 'dockerode';
 import { STREAM_SYSTEM_ERROR, asBuffer, splitLogFrames } from './docker-archive.js';
-import { API_TIMEOUT_MS, dockerClient, errorMessage, isConnectionError, parseDockerHost, statusOf } from './docker-connection.js';
+import { API_TIMEOUT_MS, dockerClient, errorMessage, isConnectionError, parseDockerHost, statusOf, type DockerTls } from './docker-connection.js';
 import type { RuntimeLog } from './docker.js';
 import { openTaskDeathStream } from './swarm-events.js';
 import { followServiceLogs } from './swarm-logs.js';
@@ -47,6 +47,8 @@ import { ContainerNameConflict, LABEL_MANAGED, LABEL_WORKSPACE_ID, RuntimeUnavai
 export interface SwarmRuntimeOptions {
   /** DOCKER_HOST of a Swarm manager. */
   dockerHost?: string;
+  /** DOCKER_TLS_VERIFY's certificates (config.dockerTls), for a manager on tcp://. */
+  dockerTls?: DockerTls | null;
   log?: RuntimeLog;
   /** SWARM_PLACEMENT expressions (validated by config). */
   placement?: readonly string[];
@@ -74,9 +76,9 @@ type State = 'unknown' | 'manager' | 'not-manager' | 'unreachable';
 
 export function createSwarmRuntime(opts: SwarmRuntimeOptions = {}): SwarmRuntime {
   const log = opts.log ?? silentLog;
-  const api = dockerClient(parseDockerHost(opts.dockerHost), API_TIMEOUT_MS);
+  const api = dockerClient(parseDockerHost(opts.dockerHost, opts.dockerTls), API_TIMEOUT_MS);
   // Followed logs stay open as long as the task writes: no per-call timeout on that client.
-  const streamApi = dockerClient(parseDockerHost(opts.dockerHost), undefined);
+  const streamApi = dockerClient(parseDockerHost(opts.dockerHost, opts.dockerTls), undefined);
   const constraintExprs = [...(opts.placement ?? [])];
   const constraints = constraintExprs.map(parseConstraint);
   const managedFilter = [`${LABEL_MANAGED}=true`, ...(opts.deploymentId ? [`${LABEL_DEPLOYMENT}=${opts.deploymentId}`] : [])];
