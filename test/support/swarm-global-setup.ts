@@ -38,6 +38,8 @@ export default function setup(project: TestProject): () => void {
       workerHost: s.SWARM_WORKER_HOST!,
       managerNode: s.SWARM_MANAGER_NODE!,
       workerNode: s.SWARM_WORKER_NODE!,
+      managerTcp: s.SWARM_MANAGER_TCP!,
+      certPath: s.SWARM_CERT_PATH!,
       script: SCRIPT,
     };
     console.log(`swarm: ${up.output.split('\n').pop()}`);

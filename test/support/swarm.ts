@@ -1,5 +1,6 @@
 // What the Swarm end-to-end tests get from the project's global setup (swarm-global-setup.ts): the
-// manager's and the worker's sockets and node ids, and the worker's power switch.
+// manager's and the worker's sockets and node ids, the manager's TLS endpoint and its certificates,
+// and the worker's power switch.
 import { execFileSync } from 'node:child_process';
 import type Docker from 'dockerode';
 import { inject } from 'vitest';
@@ -16,7 +17,18 @@ import {
 
 export type SwarmHarness =
   | { available: false; reason: string }
-  | { available: true; managerHost: string; workerHost: string; managerNode: string; workerNode: string; script: string };
+  | {
+      available: true;
+      managerHost: string;
+      workerHost: string;
+      managerNode: string;
+      workerNode: string;
+      /** The manager's Engine API over TLS (tcp://…), client certificates required. */
+      managerTcp: string;
+      /** DOCKER_CERT_PATH for managerTcp: ca.pem, cert.pem, key.pem (and untrusted-ca.pem, a CA that signed nothing here). */
+      certPath: string;
+      script: string;
+    };
 
 declare module 'vitest' {
   export interface ProvidedContext {
