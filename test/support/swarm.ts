@@ -1,10 +1,10 @@
 // What the Swarm end-to-end tests get from the project's global setup (swarm-global-setup.ts): the
 // manager's and the worker's sockets and node ids, the manager's TLS endpoint and its certificates,
 // and the worker's power switch.
-import { execFileSync } from 'node:child_process';
 import type Docker from 'dockerode';
 import { inject } from 'vitest';
 import { dockerClient, parseDockerHost } from '../../services/runtime/docker-connection.js';
+import type { SwarmHarness } from './swarm-script.js';
 import {
   LABEL_DEPLOYMENT,
   LABEL_GENERATION,
@@ -15,20 +15,7 @@ import {
   type ContainerSpec,
 } from '../../services/runtime/types.js';
 
-export type SwarmHarness =
-  | { available: false; reason: string }
-  | {
-      available: true;
-      managerHost: string;
-      workerHost: string;
-      managerNode: string;
-      workerNode: string;
-      /** The manager's Engine API over TLS (tcp://…), client certificates required. */
-      managerTcp: string;
-      /** DOCKER_CERT_PATH for managerTcp: ca.pem, cert.pem, key.pem (and untrusted-ca.pem, a CA that signed nothing here). */
-      certPath: string;
-      script: string;
-    };
+export { killWorker, startWorker, type SwarmHarness, type UpSwarm } from './swarm-script.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -46,16 +33,6 @@ export function swarmHarness(): SwarmHarness {
 /** The raw client of one node's daemon, for checks the runtime does not expose. */
 export function nodeClient(dockerHost: string) {
   return dockerClient(parseDockerHost(dockerHost), 30_000);
-}
-
-/** The worker host dies at once: dockerd, containerd and its containers (.ci/start-swarm.sh kill-worker). */
-export function killWorker(h: Extract<SwarmHarness, { available: true }>): void {
-  execFileSync('bash', [h.script, 'kill-worker'], { stdio: 'ignore' });
-}
-
-/** Boots the worker again on its data root and waits until the manager sees it Ready. */
-export function startWorker(h: Extract<SwarmHarness, { available: true }>): void {
-  execFileSync('bash', [h.script, 'start-worker'], { stdio: 'ignore' });
 }
 
 /** Marks what one test file creates on the swarm, so that its cleanup finds it even after a failure. */
