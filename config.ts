@@ -1,6 +1,9 @@
 // The only reader of process.env. Every variable of API.md's operating contract is parsed here with
 // zod; a bad value fails start-up with every problem listed at once.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { z } from 'zod';
+import { isTcpDockerHost, parseDockerHost, readDockerTls, type DockerTls } from './services/runtime/docker-connection.js';
 import { parsePlacement } from './services/runtime/swarm-placement.js';
 
 const bool = z
@@ -19,7 +22,20 @@ const EnvSchema = z.object({
   DATA_DIR: z.string().min(1).default('./.data'),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   SECRETS_ENCRYPTION_KEY: z.string().optional(),
-  DOCKER_HOST: z.string().optional(),
+  DOCKER_HOST: z
+    .string()
+    .optional()
+    .superRefine((raw, ctx) => {
+      try {
+        parseDockerHost(raw || undefined);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      }
+    }),
+  /** As for the docker CLI: any non-empty value means TLS, verified, toward a tcp:// DOCKER_HOST. */
+  DOCKER_TLS_VERIFY: z.string().optional(),
+  /** ca.pem, cert.pem, key.pem; default ~/.docker, as for the docker CLI. */
+  DOCKER_CERT_PATH: z.string().optional(),
   DOCKER_NETWORK: z.string().min(1).default('host'),
   PLATFORM_URL: z.string().url().optional(),
   WORKSPACE_IMAGE: z.string().min(1).default('workspace-agent:latest'),
@@ -74,6 +90,8 @@ export interface Config {
   adminToken: string | undefined;
   secretsEncryptionKey: string | undefined;
   dockerHost: string | undefined;
+  /** DOCKER_TLS_VERIFY's certificates, read at start-up; null = no TLS (unset, or a unix socket). */
+  dockerTls: DockerTls | null;
   dockerNetwork: string;
   platformUrl: string | undefined;
   workspaceImage: string;
@@ -124,6 +142,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   }
   const e = parsed.data;
+  const dockerTls = dockerTlsOf(e, env);
   const runtimeImages: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) {
     if (k.startsWith('WORKSPACE_IMAGE_') && v) runtimeImages[k.slice('WORKSPACE_IMAGE_'.length)] = v;
@@ -136,6 +155,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     adminToken: e.ADMIN_TOKEN,
     secretsEncryptionKey: e.SECRETS_ENCRYPTION_KEY,
     dockerHost: e.DOCKER_HOST,
+    dockerTls,
     dockerNetwork: e.DOCKER_NETWORK,
     platformUrl: e.PLATFORM_URL,
     workspaceImage: e.WORKSPACE_IMAGE,
@@ -164,6 +184,26 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databaseTimeoutMs: e.DATABASE_TIMEOUT_MS,
     runtimeTimeoutMs: e.RUNTIME_TIMEOUT_MS,
   };
+}
+
+/**
+ * DOCKER_TLS_VERIFY / DOCKER_CERT_PATH as the docker CLI reads them, for a tcp:// DOCKER_HOST: the
+ * certificates are read now, so that a missing or unreadable one fails start-up with its path named
+ * rather than every runtime call later. A cert path without DOCKER_TLS_VERIFY is refused too: the
+ * CLI would then talk plain HTTP, which a TLS daemon answers with 400 to every call.
+ */
+function dockerTlsOf(e: z.output<typeof EnvSchema>, env: Record<string, string | undefined>): DockerTls | null {
+  if (e.CONTAINER_RUNTIME === 'none' || !isTcpDockerHost(e.DOCKER_HOST)) return null;
+  if (!e.DOCKER_TLS_VERIFY) {
+    if (e.DOCKER_CERT_PATH) throw new ConfigError([`DOCKER_CERT_PATH: set, but DOCKER_TLS_VERIFY is not; set DOCKER_TLS_VERIFY=1 to reach ${e.DOCKER_HOST} with TLS, or unset DOCKER_CERT_PATH`]);
+    return null;
+  }
+  const certPath = e.DOCKER_CERT_PATH || path.join(env.HOME ?? '', '.docker');
+  try {
+    return readDockerTls(certPath, (file) => readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError([`DOCKER_CERT_PATH: DOCKER_TLS_VERIFY is set, but ${(err as Error).message} (ca.pem, cert.pem and key.pem are needed)`]);
+  }
 }
 
 /** The URL agents use to reach the server: PLATFORM_URL, else loopback on the bound port. */

@@ -9,6 +9,11 @@
 #   bash .ci/start-swarm.sh status        exit 0 when the swarm is up and healthy
 #
 # Manager: advertises 127.0.0.1, listens on 127.0.0.1:$SWARM_PORT. Worker: 127.0.0.2, same port.
+# The manager's Engine API is also on tcp://$SWARM_MANAGER_ADDR:$SWARM_TLS_PORT (default 12376) with
+# TLS, client certificates required (--tlsverify): the certificates are made with openssl at `up` in
+# $SWARM_ROOT/certs, laid out as DOCKER_CERT_PATH wants them (ca.pem, cert.pem, key.pem for the
+# client; server-*.pem for the daemon), plus untrusted-ca.pem, a CA that signed nothing here (tests of
+# a wrong CA).
 # (SWARM_MANAGER_ADDR / SWARM_WORKER_ADDR move them to other loopback addresses, with another
 # SWARM_ROOT, so that a second swarm can run beside the first: a developer's beside CI's.)
 # Each node is a private dockerd (own socket, data root, exec root, pidfile; --bridge=none
@@ -22,13 +27,14 @@
 # there with agent/build-image.sh when it is missing. Images are per node in a swarm.
 #
 # State for the tests: $SWARM_ROOT/state.env (SWARM_MANAGER_HOST, SWARM_WORKER_HOST,
-# SWARM_MANAGER_NODE, SWARM_WORKER_NODE). `up` is idempotent and serialized by a lock; a leftover of a
+# SWARM_MANAGER_NODE, SWARM_WORKER_NODE, SWARM_MANAGER_TCP, SWARM_CERT_PATH). `up` is idempotent and serialized by a lock; a leftover of a
 # crashed run (its processes are found through the pid files under $SWARM_ROOT) is torn down first.
 
 set -uo pipefail
 
 SWARM_ROOT="${SWARM_ROOT:-/tmp/molecule-swarm}"
 SWARM_PORT="${SWARM_PORT:-12377}"
+SWARM_TLS_PORT="${SWARM_TLS_PORT:-12376}"
 SWARM_MANAGER_ADDR="${SWARM_MANAGER_ADDR:-127.0.0.1}"
 SWARM_WORKER_ADDR="${SWARM_WORKER_ADDR:-127.0.0.2}"
 case "$SWARM_MANAGER_ADDR $SWARM_WORKER_ADDR" in
@@ -39,6 +45,7 @@ AGENT_IMAGE="${AGENT_IMAGE:-workspace-agent:latest}"
 SOURCE_DOCKER_HOST="${SOURCE_DOCKER_HOST:-${DOCKER_HOST:-unix:///var/run/docker.sock}}"
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 STATE="$SWARM_ROOT/state.env"
+CERTS="$SWARM_ROOT/certs"
 
 CLEAN_ON_FAIL=0
 fail() {
@@ -57,6 +64,11 @@ INIT="$(command -v docker-init 2>/dev/null || command -v tini 2>/dev/null || tru
 host_of() { echo "unix://$SWARM_ROOT/$1/docker.sock"; }
 dk() { local node="$1"; shift; docker -H "$(host_of "$node")" "$@"; }
 answers() { dk "$1" version >/dev/null 2>&1; }
+# The manager's TLS endpoint, as a client holding the certificates of $CERTS reaches it.
+answers_tls() {
+  docker -H "tcp://$SWARM_MANAGER_ADDR:$SWARM_TLS_PORT" --tlsverify --tlscacert "$CERTS/ca.pem" \
+    --tlscert "$CERTS/cert.pem" --tlskey "$CERTS/key.pem" version >/dev/null 2>&1
+}
 
 # The node's namespace holder (the `unshare` process), when it is alive and really ours: a pid file
 # may outlive its process, and the number may since belong to something else.
@@ -79,19 +91,31 @@ kill_node() {
   fail "node $1 (pid $pid) did not exit"
 }
 
+# The manager's Engine API on TCP with TLS (client certificates required), beside its unix socket.
+node_flags() {
+  NODE_FLAGS=()
+  [ "$1" = manager ] || return 0
+  NODE_FLAGS=(-H "tcp://$SWARM_MANAGER_ADDR:$SWARM_TLS_PORT" --tlsverify
+    --tlscacert "$CERTS/ca.pem" --tlscert "$CERTS/server-cert.pem" --tlskey "$CERTS/server-key.pem")
+}
+
 # Boots one node: unshare keeps the namespace; --kill-child hands its own death on to the namespace.
 boot_node() {
   local node="$1" dir="$SWARM_ROOT/$1"
   shift
+  node_flags "$node"
   mkdir -p "$dir/data" "$dir/exec"
   # (9>&-: the lock's descriptor must not live on in the daemon.)
   # dockerd refuses a pid file whose number is alive; inside a fresh namespace that number is reused.
-  rm -f "$dir/dockerd.pid"
+  # The same holds for the containerd it supervises: a stale containerd.pid whose number is, in the new
+  # namespace, one of dockerd's own threads makes it wait for "the running containerd" and give up
+  # (seen after kill-worker: "containerd is still running pid=8", then "timeout waiting for containerd").
+  rm -f "$dir/dockerd.pid" "$dir/exec/containerd/containerd.pid"
   setsid sh -c 'echo $$ >"$0"; exec "$@"' "$dir/node.pid" \
     unshare --pid --mount --fork --kill-child --mount-proc ${INIT:+"$INIT" --} \
     "$DOCKERD" --bridge=none --iptables=false \
     --data-root "$dir/data" --exec-root "$dir/exec" --pidfile "$dir/dockerd.pid" \
-    -H "$(host_of "$node")" "$@" >>"$dir/dockerd.log" 2>&1 </dev/null 9>&- &
+    -H "$(host_of "$node")" "${NODE_FLAGS[@]}" "$@" >>"$dir/dockerd.log" 2>&1 </dev/null 9>&- &
   disown # its death (kill-worker) is expected: no job report from this shell
   local deadline=$((SECONDS + ${BOOT_WAIT_S:-30}))
   while [ "$SECONDS" -lt "$deadline" ]; do
@@ -138,10 +162,43 @@ wait_nodes_ready() {
 }
 
 healthy() {
-  [ -f "$STATE" ] && answers manager && answers worker && nodes_ready \
+  [ -f "$STATE" ] && grep -q '^SWARM_CERT_PATH=' "$STATE" && answers manager && answers_tls && answers worker && nodes_ready \
     && [ "$(dk manager info --format '{{.Swarm.ControlAvailable}}' 2>/dev/null)" = true ] \
     && dk manager image inspect "$AGENT_IMAGE" >/dev/null 2>&1 \
     && dk worker image inspect "$AGENT_IMAGE" >/dev/null 2>&1
+}
+
+ensure_openssl() {
+  command -v openssl >/dev/null 2>&1 && return 0
+  command -v apt-get >/dev/null 2>&1 || fail "openssl not found (and no apt-get to install it)"
+  say "installing openssl"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends openssl >&2 \
+    || { DEBIAN_FRONTEND=noninteractive apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends openssl >&2; } \
+    || fail "apt-get install openssl failed"
+}
+
+# A CA, the manager's server certificate (for its address) and one client certificate, EC P-256.
+make_certs() {
+  ensure_openssl
+  mkdir -p "$CERTS"
+  (
+    set -e
+    cd "$CERTS"
+    key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; chmod 600 "$1"; }
+    key ca-key.pem
+    openssl req -x509 -new -key ca-key.pem -sha256 -days 30 -subj "/CN=molecule test swarm CA" -out ca.pem
+    key server-key.pem
+    openssl req -new -key server-key.pem -subj "/CN=$SWARM_MANAGER_ADDR" -out server.csr
+    printf 'subjectAltName=IP:%s\nextendedKeyUsage=serverAuth\n' "$SWARM_MANAGER_ADDR" >server.ext
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -sha256 -days 30 -extfile server.ext -out server-cert.pem 2>/dev/null
+    key key.pem
+    openssl req -new -key key.pem -subj "/CN=molecule test client" -out client.csr
+    printf 'extendedKeyUsage=clientAuth\n' >client.ext
+    openssl x509 -req -in client.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -sha256 -days 30 -extfile client.ext -out cert.pem 2>/dev/null
+    key untrusted-ca-key.pem
+    openssl req -x509 -new -key untrusted-ca-key.pem -sha256 -days 30 -subj "/CN=untrusted CA" -out untrusted-ca.pem
+    rm -f ./*.csr ./*.ext ./*.srl
+  ) || fail "could not make the TLS certificates in $CERTS"
 }
 
 load_image() {
@@ -169,6 +226,7 @@ up() {
   teardown
   CLEAN_ON_FAIL=1
   mkdir -p "$SWARM_ROOT"
+  make_certs
   start_node manager
   dk manager swarm init --advertise-addr "$SWARM_MANAGER_ADDR" --listen-addr "$SWARM_MANAGER_ADDR:$SWARM_PORT" >/dev/null \
     || fail "swarm init failed (is $SWARM_MANAGER_ADDR:$SWARM_PORT or $SWARM_MANAGER_ADDR:7946 taken? $(ss -ltnH "( sport = :$SWARM_PORT or sport = :7946 )" 2>/dev/null | tr '\n' ' '))"
@@ -186,6 +244,8 @@ up() {
     echo "SWARM_WORKER_HOST=$(host_of worker)"
     echo "SWARM_MANAGER_NODE=$(dk manager info --format '{{.Swarm.NodeID}}')"
     echo "SWARM_WORKER_NODE=$(dk worker info --format '{{.Swarm.NodeID}}')"
+    echo "SWARM_MANAGER_TCP=tcp://$SWARM_MANAGER_ADDR:$SWARM_TLS_PORT"
+    echo "SWARM_CERT_PATH=$CERTS"
   } >"$STATE.tmp" && mv "$STATE.tmp" "$STATE"
   CLEAN_ON_FAIL=0
   t4=$(now_ms)

@@ -8,13 +8,14 @@
 // The server runs in this process on a scratch database of TEST_DATABASE_URL (default the local server).
 //
 //   npx tsx bench/restart.ts [--rounds=20]      or      npm run bench -- restart [--rounds=20]
+//
+// With --swarm, the same on a Docker Swarm (bench/restart-swarm.ts), plus node loss:
+//   npm run bench -- restart --swarm [--rounds=10] [--node-loss=3] [--tls]
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import pg from 'pg';
-import { pino } from 'pino';
 import { loadConfig } from '../config.js';
 import { startServer } from '../server.js';
 import { LOOP_NAMES } from '../services/reconcilers/index.js';
@@ -27,56 +28,14 @@ import type { WorkspaceRecord } from '../services/workspaces/record.js';
 import { scratchDatabase } from './scratch-db.js';
 import { runIfMain } from './cli.js';
 import { adminGql, BENCH_ADMIN_TOKEN } from './admin-gql.js';
+import { eventTimes, median, ms, stampCollector } from './restart-stamps.js';
+import { runSwarm } from './restart-swarm.js';
 
 const DOCKER_HOST = process.env.DOCKER_HOST;
 const QUIET_S = '3600';
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-const ms = (x: number) => `${x.toFixed(1)} ms`;
-
-/** Collects the server's log lines that stamp provisioning steps, by workspace and generation. */
-function stampCollector() {
-  const stamps = new Map<string, number>();
-  const waiters = new Map<string, (t: number) => void>();
-  const key = (msg: string, id: string, gen: number) => `${msg}|${id}|${gen}`;
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString().split('\n')) {
-        if (!line.startsWith('{')) continue;
-        const o = JSON.parse(line) as { msg?: string; workspaceId?: string; generation?: number; committedAtMs?: number; startedAtMs?: number; level?: number };
-        const t = o.committedAtMs ?? o.startedAtMs;
-        if (o.msg && o.workspaceId && o.generation !== undefined && t !== undefined) {
-          const k = key(o.msg, o.workspaceId, o.generation);
-          stamps.set(k, t);
-          waiters.get(k)?.(t);
-        } else if ((o.level ?? 0) >= 50) process.stderr.write(`${line}\n`);
-      }
-      done();
-    },
-  });
-  return {
-    log: pino({ level: 'info', base: undefined }, stream),
-    wait(msg: string, id: string, gen: number, timeoutMs = 60_000): Promise<number> {
-      const k = key(msg, id, gen);
-      const have = stamps.get(k);
-      if (have !== undefined) return Promise.resolve(have);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no "${msg}" for generation ${gen}`)), timeoutMs);
-        waiters.set(k, (t) => {
-          clearTimeout(timer);
-          resolve(t);
-        });
-      });
-    },
-  };
-}
-
-
 export async function run(argv: string[]): Promise<void> {
+  if (argv.includes('--swarm')) return runSwarm(argv);
   const roundsArg = argv.find((a) => a.startsWith('--rounds='));
   const rounds = roundsArg ? Number(roundsArg.slice('--rounds='.length)) : 20;
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds must be a positive integer');
@@ -116,31 +75,7 @@ export async function run(argv: string[]): Promise<void> {
   });
 
   const gql = <T>(query: string, variables: Record<string, unknown> = {}) => adminGql<T>(server.url, query, variables);
-  const onlineEventAt = async (id: string, afterId: string): Promise<{ id: string; at: number } | null> => {
-    const rows = await server.db.prisma.$queryRaw<{ id: string; at: number }[]>`
-      /* benchOnlineEvent */
-      SELECT id::text, extract(epoch FROM created_at) * 1000 AS at FROM workspace_events
-       WHERE workspace_id = ${id}::uuid AND type = 'WORKSPACE_ONLINE' AND id > ${afterId}::bigint ORDER BY id LIMIT 1`;
-    return rows[0] ? { id: rows[0].id, at: Number(rows[0].at) } : null;
-  };
-  const lastEvent = async () =>
-    (await server.db.prisma.$queryRaw<{ id: string }[]>`/* benchLastEvent */ SELECT coalesce(max(id), 0)::text AS id FROM workspace_events`)[0]!.id;
-  const requestedGeneration = async (id: string, afterId: string): Promise<number> => {
-    const rows = await server.db.prisma.$queryRaw<{ g: number }[]>`
-      /* benchRestartGeneration */
-      SELECT (payload->>'generation')::int AS g FROM workspace_events
-       WHERE workspace_id = ${id}::uuid AND type = 'WORKSPACE_RESTART_REQUESTED' AND id > ${afterId}::bigint ORDER BY id LIMIT 1`;
-    if (!rows[0]) throw new Error('the restart was refused');
-    return rows[0].g;
-  };
-  const waitOnline = async (id: string, afterId: string) => {
-    for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
-      const e = await onlineEventAt(id, afterId);
-      if (e) return e;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    throw new Error('the workspace did not come ONLINE');
-  };
+  const { lastEvent, requestedGeneration, waitOnline } = eventTimes(server);
 
   try {
     const created = await gql<{ createWorkspace: { workspace: WorkspaceRecord } }>(

@@ -10,6 +10,7 @@ import {
   isConnectionError,
   parseDockerHost,
   statusOf,
+  type DockerTls,
 } from './docker-connection.js';
 import { openEventStream } from './docker-events.js';
 import { followContainerLogs } from './docker-logs.js';
@@ -31,6 +32,8 @@ export interface RuntimeLog {
 export interface DockerRuntimeOptions {
   /** DOCKER_HOST: `unix:///path` or `tcp://127.0.0.1:2375`; unset = /var/run/docker.sock. */
   dockerHost?: string;
+  /** DOCKER_TLS_VERIFY's certificates (config.dockerTls), for a tcp:// DOCKER_HOST. */
+  dockerTls?: DockerTls | null;
   log?: RuntimeLog;
   /** Write files through a local volume's host directory where that is safe (docker-host-write.ts);
    * false always uploads an archive. Default true. */
@@ -48,7 +51,7 @@ const silentLog: RuntimeLog = { warn() {}, info() {} };
 
 export function createDockerRuntime(opts: DockerRuntimeOptions = {}): ContainerRuntime {
   const log = opts.log ?? silentLog;
-  const conn = parseDockerHost(opts.dockerHost);
+  const conn = parseDockerHost(opts.dockerHost, opts.dockerTls);
   const api = dockerClient(conn, opts.timeoutMs ?? API_TIMEOUT_MS);
   // Event streams stay silent for as long as nothing happens, so they get no idle timeout.
   const streamApi = dockerClient(conn, undefined);

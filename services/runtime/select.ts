@@ -22,7 +22,7 @@ export function createRuntime(config: Config, log: Logger, opts: RuntimeSelectio
   if (config.containerRuntime === 'none') return createNoneRuntime();
   const inner =
     config.containerRuntime === 'swarm'
-      ? createSwarmRuntime({ dockerHost: config.dockerHost, log, placement: config.swarmPlacement, deploymentId: opts.deploymentId })
-      : createDockerRuntime({ dockerHost: config.dockerHost, log, timeoutMs: config.runtimeTimeoutMs });
+      ? createSwarmRuntime({ dockerHost: config.dockerHost, dockerTls: config.dockerTls, log, placement: config.swarmPlacement, deploymentId: opts.deploymentId })
+      : createDockerRuntime({ dockerHost: config.dockerHost, dockerTls: config.dockerTls, log, timeoutMs: config.runtimeTimeoutMs });
   return withCircuit(inner, { timeoutMs: config.runtimeTimeoutMs, probeIntervalMs: config.healthSweepIntervalS * 1000, log });
 }

@@ -25,16 +25,17 @@
 //                   are never listed. Older-generation secrets of a live workspace are removed by the
 //                   service removal that ends their generation.
 //   events          polled task deaths (swarm-events.ts): the manager has no task events.
-//   logs            service logs, through the manager, from whichever node runs the task.
+//   logs            service logs, through the manager, from whichever node runs the task; a followed
+//                   log ends when the task is over or its node is lost (swarm-logs.ts).
 // Ids: a ContainerInfo id is the task's container id (64 hex) once there is one; every method also
 // takes it, and finds the service through the task (remembered from listings, else one task listing).
 // A daemon that answers but is not a manager (or has no quorum) counts as no runtime.
 import type Docker from 'dockerode';
 import { STREAM_SYSTEM_ERROR, asBuffer, splitLogFrames } from './docker-archive.js';
-import { API_TIMEOUT_MS, dockerClient, errorMessage, isConnectionError, parseDockerHost, statusOf } from './docker-connection.js';
+import { API_TIMEOUT_MS, dockerClient, errorMessage, isConnectionError, parseDockerHost, statusOf, type DockerTls } from './docker-connection.js';
 import type { RuntimeLog } from './docker.js';
-import { followLogBody, followOptions, type LogBody } from './docker-logs.js';
 import { openTaskDeathStream } from './swarm-events.js';
+import { followServiceLogs } from './swarm-logs.js';
 import { containerInfoOf, currentTask, nodeMap, taskHealth, tasksByService, type SwarmService, type SwarmTask, type TaskHealth } from './swarm-model.js';
 import { largestAllowedNode, parseConstraint, type Capacity, type SwarmNode } from './swarm-placement.js';
 import { createSecretStore, type SecretInfo } from './swarm-secrets.js';
@@ -46,6 +47,8 @@ import { ContainerNameConflict, LABEL_MANAGED, LABEL_WORKSPACE_ID, RuntimeUnavai
 export interface SwarmRuntimeOptions {
   /** DOCKER_HOST of a Swarm manager. */
   dockerHost?: string;
+  /** DOCKER_TLS_VERIFY's certificates (config.dockerTls), for a manager on tcp://. */
+  dockerTls?: DockerTls | null;
   log?: RuntimeLog;
   /** SWARM_PLACEMENT expressions (validated by config). */
   placement?: readonly string[];
@@ -73,9 +76,9 @@ type State = 'unknown' | 'manager' | 'not-manager' | 'unreachable';
 
 export function createSwarmRuntime(opts: SwarmRuntimeOptions = {}): SwarmRuntime {
   const log = opts.log ?? silentLog;
-  const api = dockerClient(parseDockerHost(opts.dockerHost), API_TIMEOUT_MS);
+  const api = dockerClient(parseDockerHost(opts.dockerHost, opts.dockerTls), API_TIMEOUT_MS);
   // Followed logs stay open as long as the task writes: no per-call timeout on that client.
-  const streamApi = dockerClient(parseDockerHost(opts.dockerHost), undefined);
+  const streamApi = dockerClient(parseDockerHost(opts.dockerHost, opts.dockerTls), undefined);
   const constraintExprs = [...(opts.placement ?? [])];
   const constraints = constraintExprs.map(parseConstraint);
   const managedFilter = [`${LABEL_MANAGED}=true`, ...(opts.deploymentId ? [`${LABEL_DEPLOYMENT}=${opts.deploymentId}`] : [])];
@@ -266,10 +269,9 @@ export function createSwarmRuntime(opts: SwarmRuntimeOptions = {}): SwarmRuntime
         return text;
       }),
 
+    // The manager never ends a followed service log by itself: swarm-logs.ts watches the task.
     followLogs: (idOrName, tail, onLine, onEnd) =>
-      withService('followLogs', idOrName, () => null, (s) =>
-        followLogBody(async () => (await streamApi.getService(s.ID).logs(followOptions(tail))) as unknown as LogBody, onLine, onEnd),
-      ),
+      withService('followLogs', idOrName, () => null, (s) => followServiceLogs({ api, streamApi }, s.ID, tail, onLine, onEnd)),
 
     async imageExists(image) {
       // An image is per node; this answers for the manager (placement decides where it must be).

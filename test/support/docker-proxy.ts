@@ -53,12 +53,15 @@ export function createDockerProxy(upstreamDockerHost: string | undefined): Docke
       const stream = { up, res };
       flowing.add(stream);
       up.once('close', () => flowing.delete(stream));
-      if (frozen) return void waitingForThaw.push(() => {
+      // Headers go on at once, as the daemon sent them: Node would hold them until the first body
+      // byte, and a followed log with nothing to say yet would then look like a daemon that hangs.
+      const answer = () => {
         res.writeHead(up.statusCode ?? 502, up.headers);
+        res.flushHeaders();
         up.pipe(res);
-      });
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(res);
+      };
+      if (frozen) return void waitingForThaw.push(answer);
+      answer();
     });
     out.on('error', () => res.destroy());
     res.on('close', () => out.destroy());

@@ -1,14 +1,21 @@
 // What the Swarm end-to-end tests get from the project's global setup (swarm-global-setup.ts): the
-// manager's and the worker's sockets and node ids, and the worker's power switch.
-import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+// manager's and the worker's sockets and node ids, the manager's TLS endpoint and its certificates,
+// and the worker's power switch.
+import type Docker from 'dockerode';
 import { inject } from 'vitest';
 import { dockerClient, parseDockerHost } from '../../services/runtime/docker-connection.js';
+import type { SwarmHarness } from './swarm-script.js';
+import {
+  LABEL_DEPLOYMENT,
+  LABEL_GENERATION,
+  LABEL_MANAGED,
+  LABEL_WORKSPACE_ID,
+  containerNameFor,
+  type ContainerRuntime,
+  type ContainerSpec,
+} from '../../services/runtime/types.js';
 
-export type SwarmHarness =
-  | { available: false; reason: string }
-  | { available: true; managerHost: string; workerHost: string; managerNode: string; workerNode: string; script: string };
+export { killWorker, startWorker, type SwarmHarness, type UpSwarm } from './swarm-script.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -28,21 +35,44 @@ export function nodeClient(dockerHost: string) {
   return dockerClient(parseDockerHost(dockerHost), 30_000);
 }
 
-/** The worker host dies at once: dockerd, containerd and its containers (.ci/start-swarm.sh kill-worker). */
-export function killWorker(h: Extract<SwarmHarness, { available: true }>): void {
-  execFileSync('bash', [h.script, 'kill-worker'], { stdio: 'ignore' });
-}
+/** Marks what one test file creates on the swarm, so that its cleanup finds it even after a failure. */
+export const LABEL_TEST_RUN = 'molecule.test.run';
 
 /**
- * Boots the worker again on its data root and waits until the manager sees it Ready.
- *
- * The killed containerd's pid file is removed first. In the worker's fresh PID namespace its number
- * (a small one, e.g. 8) may belong to a thread of the new dockerd, which then takes containerd for
- * "still running", waits for its socket and gives up ("timeout waiting for containerd to start"):
- * seen on a loaded machine. .ci/start-swarm.sh removes the stale dockerd pid file but not this one.
+ * A workspace's ContainerSpec as the provisioner builds it for Swarm (no config volume, host network),
+ * labeled with the test run. `entrypoint` replaces the agent with a script (e.g. a steady writer).
  */
-export function startWorker(h: Extract<SwarmHarness, { available: true }>): void {
-  if (h.workerHost.startsWith('unix:///')) rmSync(join(dirname(h.workerHost.slice('unix://'.length)), 'exec/containerd/containerd.pid'), { force: true });
-  // stderr kept: a failure then says why (execFileSync puts it in the error's message).
-  execFileSync('bash', [h.script, 'start-worker'], { stdio: ['ignore', 'ignore', 'pipe'] });
+export function swarmWorkspaceSpec(workspaceId: string, generation: number, runId: string, overrides: Partial<ContainerSpec> = {}): ContainerSpec {
+  return {
+    name: containerNameFor(workspaceId),
+    image: 'workspace-agent:latest',
+    env: { WORKSPACE_ID: workspaceId, PLATFORM_URL: 'http://127.0.0.1:9', HEARTBEAT_INTERVAL_S: '30' },
+    labels: { [LABEL_MANAGED]: 'true', [LABEL_WORKSPACE_ID]: workspaceId, [LABEL_GENERATION]: String(generation), [LABEL_TEST_RUN]: runId },
+    configVolume: '',
+    volumeLabels: {},
+    memoryBytes: 64 * 1024 * 1024,
+    cpus: 0.1,
+    readOnlyRoot: false,
+    network: 'host',
+    ...overrides,
+  };
+}
+
+/** What the provisioner does on any runtime: create → token file → start. Answers the create's id. */
+export async function provisionOn(rt: ContainerRuntime, spec: ContainerSpec, token: string): Promise<string> {
+  const { id } = await rt.create(spec);
+  await rt.writeFile(id, '/configs', '.auth_token', token, 0o600);
+  await rt.start(id);
+  return id;
+}
+
+/** Removes the services a test run labeled, and every secret of a deployment (afterAll). */
+export async function removeTestServices(manager: Docker, runId: string, deploymentId?: string): Promise<void> {
+  for (const s of (await manager.listServices({ filters: { label: [`${LABEL_TEST_RUN}=${runId}`] } }).catch(() => [])) as Array<{ ID: string }>) {
+    await manager.getService(s.ID).remove().catch(() => {});
+  }
+  if (!deploymentId) return;
+  for (const s of (await manager.listSecrets({ filters: { label: [`${LABEL_DEPLOYMENT}=${deploymentId}`] } }).catch(() => [])) as Array<{ ID: string }>) {
+    await manager.getSecret(s.ID).remove().catch(() => {});
+  }
 }
