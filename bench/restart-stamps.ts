@@ -2,7 +2,9 @@
 // read: the server's own log stamps of provisioning steps, and the times of its committed events.
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
+import { randomBytes } from 'node:crypto';
 import type { RunningServer } from '../server.js';
+import { BENCH_ADMIN_TOKEN } from './admin-gql.js';
 
 export const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -82,5 +84,19 @@ export function eventTimes(server: RunningServer) {
       if (!rows[0]) throw new Error('the restart was refused');
       return rows[0].g;
     },
+  };
+}
+
+/** What every restart benchmark server runs with: a scratch database, host networking, 5 s heartbeats. */
+export function restartServerEnv(databaseUrl: string, dataDir: string, containerRuntime: 'docker' | 'swarm'): Record<string, string> {
+  return {
+    PORT: '0',
+    DATABASE_URL: databaseUrl,
+    DATA_DIR: dataDir,
+    ADMIN_TOKEN: BENCH_ADMIN_TOKEN,
+    SECRETS_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    CONTAINER_RUNTIME: containerRuntime,
+    DOCKER_NETWORK: 'host',
+    HEARTBEAT_INTERVAL_S: '5',
   };
 }

@@ -28,8 +28,8 @@ import { largestAllowedNode, parseConstraint, type SwarmNode } from '../services
 import { pinImage, serviceSpecFor } from '../services/runtime/swarm-spec.js';
 import { containerNameFor } from '../services/runtime/types.js';
 import { killWorker, readSwarmHarness, runSwarmScript, startWorker, type UpSwarm } from '../test/support/swarm-script.js';
-import { adminGql, BENCH_ADMIN_TOKEN } from './admin-gql.js';
-import { eventTimes, median, ms, stampCollector } from './restart-stamps.js';
+import { adminGql } from './admin-gql.js';
+import { eventTimes, median, ms, restartServerEnv, stampCollector } from './restart-stamps.js';
 import { scratchDatabase } from './scratch-db.js';
 
 const QUIET_S = '3600';
@@ -91,14 +91,7 @@ async function benchServer(runtimeEnv: Record<string, string>, overrides: Record
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'bench-restart-swarm-'));
   const stamps = stampCollector();
   const config = loadConfig({
-    PORT: '0',
-    DATABASE_URL: db.url,
-    DATA_DIR: dataDir,
-    ADMIN_TOKEN: BENCH_ADMIN_TOKEN,
-    SECRETS_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-    CONTAINER_RUNTIME: 'swarm',
-    DOCKER_NETWORK: 'host',
-    HEARTBEAT_INTERVAL_S: '5',
+    ...restartServerEnv(db.url, dataDir, 'swarm'),
     ...runtimeEnv,
     ...overrides,
   });

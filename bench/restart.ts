@@ -27,8 +27,8 @@ import { createDockerRuntime } from '../services/runtime/docker.js';
 import type { WorkspaceRecord } from '../services/workspaces/record.js';
 import { scratchDatabase } from './scratch-db.js';
 import { runIfMain } from './cli.js';
-import { adminGql, BENCH_ADMIN_TOKEN } from './admin-gql.js';
-import { eventTimes, median, ms, stampCollector } from './restart-stamps.js';
+import { adminGql } from './admin-gql.js';
+import { eventTimes, median, ms, restartServerEnv, stampCollector } from './restart-stamps.js';
 import { runSwarm } from './restart-swarm.js';
 
 const DOCKER_HOST = process.env.DOCKER_HOST;
@@ -56,14 +56,7 @@ export async function run(argv: string[]): Promise<void> {
   await holder.query('SELECT pg_advisory_lock($1::int, $2::int)', [RECONCILER_LOCK_CLASS, LOOP_NAMES.indexOf('orphan-sweeper') + 1]);
   const server = await (async () => {
     const config = loadConfig({
-      PORT: '0',
-      DATABASE_URL: db.url,
-      DATA_DIR: dataDir,
-      ADMIN_TOKEN: BENCH_ADMIN_TOKEN,
-      SECRETS_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-      CONTAINER_RUNTIME: 'docker',
-      DOCKER_NETWORK: 'host',
-      HEARTBEAT_INTERVAL_S: '5',
+      ...restartServerEnv(db.url, dataDir, 'docker'),
       HEALTH_SWEEP_INTERVAL_S: QUIET_S,
       ...(DOCKER_HOST ? { DOCKER_HOST } : {}),
     });

@@ -7,11 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFakeRuntime, type FakeRuntime } from '../../services/runtime/fake.js';
 import { prefixOf } from '../support/reconcilers.js';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { raceStaleTokenPass, type StaleTokenRace } from '../support/stale-token-race.js';
+import { raceServerEnv, raceStaleTokenPass, type StaleTokenRace } from '../support/stale-token-race.js';
 
 const ROUNDS = 200;
 const GRACE_S = 300;
-const QUIET = '3600';
 
 describe('the stale-token race on the PostgreSQL server', () => {
   let s: TestServer;
@@ -20,18 +19,7 @@ describe('the stale-token race on the PostgreSQL server', () => {
 
   beforeAll(async () => {
     fake = createFakeRuntime();
-    // The server's own loops stay out of the way; the test drives its own sweepers.
-    s = await startTestServer(
-      {
-        ORPHAN_SWEEP_INTERVAL_S: QUIET,
-        HEALTH_SWEEP_INTERVAL_S: QUIET,
-        LIVENESS_SWEEP_INTERVAL_S: QUIET,
-        PROVISION_TIMEOUT_SWEEP_INTERVAL_S: QUIET,
-        HIBERNATION_SWEEP_INTERVAL_S: QUIET,
-        STALE_TOKEN_GRACE_S: String(GRACE_S),
-      },
-      { runtime: fake },
-    );
+    s = await startTestServer(raceServerEnv(GRACE_S), { runtime: fake });
     race = { server: s, runtime: fake, graceS: GRACE_S, register };
   });
   afterAll(async () => {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { containerNameFor } from '../../services/runtime/types.js';
 import { statusOf } from '../support/reconcilers.js';
 import { eventually } from '../support/lifecycle-fixtures.js';
-import { raceStaleTokenPass, type StaleTokenRace } from '../support/stale-token-race.js';
+import { raceServerEnv, raceStaleTokenPass, type StaleTokenRace } from '../support/stale-token-race.js';
 import { swarmHarness } from '../support/swarm.js';
 import { startSwarmServer, swarmView, type SwarmServer, type UpSwarm } from '../support/swarm-server.js';
 
@@ -17,7 +17,6 @@ const up = h.available ? (h as UpSwarm) : null;
 const ROUNDS = 100;
 const NAIVE_ROUNDS = 6;
 const GRACE_S = 300;
-const QUIET = '3600';
 
 describe.skipIf(!up && !process.env.CI)('the stale-token race on Swarm (real server, real two-node swarm)', () => {
   let s: SwarmServer;
@@ -25,15 +24,7 @@ describe.skipIf(!up && !process.env.CI)('the stale-token race on Swarm (real ser
 
   beforeAll(async () => {
     if (!up) throw new Error(`the two-node swarm is not available: ${(h as { reason: string }).reason}`);
-    // The server's own loops stay out of the way; the race drives its own sweeper.
-    s = await startSwarmServer(up.managerHost, {
-      ORPHAN_SWEEP_INTERVAL_S: QUIET,
-      HEALTH_SWEEP_INTERVAL_S: QUIET,
-      LIVENESS_SWEEP_INTERVAL_S: QUIET,
-      PROVISION_TIMEOUT_SWEEP_INTERVAL_S: QUIET,
-      HIBERNATION_SWEEP_INTERVAL_S: QUIET,
-      STALE_TOKEN_GRACE_S: String(GRACE_S),
-    });
+    s = await startSwarmServer(up.managerHost, raceServerEnv(GRACE_S));
     const runtime = s.services.deps.runtime;
     race = {
       server: s,

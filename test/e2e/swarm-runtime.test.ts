@@ -18,13 +18,11 @@ import {
   type ContainerSpec,
   type RuntimeEvent,
 } from '../../services/runtime/types.js';
-import { killWorker, nodeClient, startWorker, swarmHarness } from '../support/swarm.js';
+import { killWorker, nodeClient, provisionOn, removeTestServices, startWorker, swarmHarness, swarmWorkspaceSpec } from '../support/swarm.js';
 
 const IMAGE = 'workspace-agent:latest';
 const h = swarmHarness();
 const up = h.available ? h : null;
-/** Marks what this run creates, so afterAll finds it even when a test failed half-way. */
-const LABEL_TEST_RUN = 'molecule.test.run';
 const DEPLOYMENT = `test-${randomUUID().slice(0, 8)}`;
 
 async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false>, ms = 15_000, everyMs = 50): Promise<T> {
@@ -66,29 +64,12 @@ describe.skipIf(!up && !process.env.CI)('swarm runtime (real two-node swarm)', {
     return rt;
   }
 
+  /** The provisioner's Swarm spec, its agent pointed at this file's platform stub. */
   function spec(workspaceId: string, generation: number, overrides: Partial<ContainerSpec> = {}): ContainerSpec {
-    return {
-      name: `ws-${workspaceId.slice(0, 12)}`,
-      image: IMAGE,
-      env: { WORKSPACE_ID: workspaceId, PLATFORM_URL: platform.url, HEARTBEAT_INTERVAL_S: '30' },
-      labels: { [LABEL_MANAGED]: 'true', [LABEL_WORKSPACE_ID]: workspaceId, [LABEL_GENERATION]: String(generation), [LABEL_TEST_RUN]: runId },
-      configVolume: '',
-      volumeLabels: {},
-      memoryBytes: 64 * 1024 * 1024,
-      cpus: 0.1,
-      readOnlyRoot: false,
-      network: 'host',
-      ...overrides,
-    };
+    const base = swarmWorkspaceSpec(workspaceId, generation, runId, { image: IMAGE });
+    return { ...base, env: { ...base.env, PLATFORM_URL: platform.url }, ...overrides };
   }
-
-  /** What the provisioner does: create → token file → start. */
-  async function provision(rt: SwarmRuntime, s: ContainerSpec, token: string): Promise<string> {
-    const { id } = await rt.create(s);
-    await rt.writeFile(id, '/configs', '.auth_token', token, 0o600);
-    await rt.start(id);
-    return id;
-  }
+  const provision = provisionOn;
 
   const serviceOf = (name: string) => manager.getService(name).inspect().then((s: any) => s, () => null);
   const secretOf = (name: string) => manager.getSecret(name).inspect().then((s: any) => s, () => null);
@@ -103,12 +84,7 @@ describe.skipIf(!up && !process.env.CI)('swarm runtime (real two-node swarm)', {
   });
 
   afterAll(async () => {
-    for (const s of (await manager.listServices({ filters: { label: [`${LABEL_TEST_RUN}=${runId}`] } }).catch(() => [])) as any[]) {
-      await manager.getService(s.ID).remove().catch(() => {});
-    }
-    for (const s of (await manager.listSecrets({ filters: { label: [`${LABEL_DEPLOYMENT}=${DEPLOYMENT}`] } }).catch(() => [])) as any[]) {
-      await manager.getSecret(s.ID).remove().catch(() => {});
-    }
+    await removeTestServices(manager, runId, DEPLOYMENT);
     await platform?.close();
   });
 

@@ -34,6 +34,19 @@ export interface RaceOutcome {
 }
 
 const TOKEN_WAIT_MS = 10_000;
+const QUIET_S = '3600';
+
+/** The server's own loops stay out of the way (an hour apart); the race drives its own sweeper. */
+export function raceServerEnv(graceS: number): Record<string, string> {
+  return {
+    ORPHAN_SWEEP_INTERVAL_S: QUIET_S,
+    HEALTH_SWEEP_INTERVAL_S: QUIET_S,
+    LIVENESS_SWEEP_INTERVAL_S: QUIET_S,
+    PROVISION_TIMEOUT_SWEEP_INTERVAL_S: QUIET_S,
+    HIBERNATION_SWEEP_INTERVAL_S: QUIET_S,
+    STALE_TOKEN_GRACE_S: String(graceS),
+  };
+}
 
 export async function raceStaleTokenPass(race: StaleTokenRace, variant: StaleTokenVariant, rounds: number): Promise<RaceOutcome> {
   const s = race.server;
