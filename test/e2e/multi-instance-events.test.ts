@@ -10,6 +10,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listenerApplicationName } from '../../services/events/listener.js';
 import { startTestServer, TEST_ADMIN_TOKEN, type TestServer } from '../support/server.js';
+import { eventually } from '../support/lifecycle-fixtures.js';
 import { connectWs, waitForListeners, type WsClient } from '../support/subscriptions.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -137,8 +138,12 @@ describe('events across server instances', () => {
       15_000,
       'every event committed on B',
     );
-    // A listens again, on a new connection.
-    const after = await listenerPids('instance-a');
+    // A listens again, on a new connection. (The events may have arrived first: the fan-out's safety
+    // poll reads the log while no LISTEN is in place, and the reconnect waits out its backoff.)
+    const after = await eventually(async () => {
+      const now = await listenerPids('instance-a');
+      return now.length === 1 && now[0] !== pid ? now : undefined;
+    }, 10_000, 'A listening again on a new connection');
     expect(after).toHaveLength(1);
     expect(after[0]).not.toBe(pid);
     // Exactly the log after the cursor, in id order: no gap, no duplicate.
