@@ -22,7 +22,23 @@ export function createRuntime(config: Config, log: Logger, opts: RuntimeSelectio
   if (config.containerRuntime === 'none') return createNoneRuntime();
   const inner =
     config.containerRuntime === 'swarm'
-      ? createSwarmRuntime({ dockerHost: config.dockerHost, dockerTls: config.dockerTls, log, placement: config.swarmPlacement, deploymentId: opts.deploymentId })
+      ? createSwarmRuntime({
+          dockerHost: config.dockerHost,
+          dockerTls: config.dockerTls,
+          log,
+          placement: config.swarmPlacement,
+          deploymentId: opts.deploymentId,
+          startWaitMs: swarmStartWaitMs(config.runtimeTimeoutMs),
+        })
       : createDockerRuntime({ dockerHost: config.dockerHost, dockerTls: config.dockerTls, log, timeoutMs: config.runtimeTimeoutMs });
   return withCircuit(inner, { timeoutMs: config.runtimeTimeoutMs, probeIntervalMs: config.healthSweepIntervalS * 1000, log });
+}
+
+/**
+ * How long the Swarm runtime's start() waits for its task to run: 3 s, but never more than half of
+ * RUNTIME_TIMEOUT_MS. The circuit takes a start() that outlasts RUNTIME_TIMEOUT_MS for a hung daemon, and
+ * a task merely waiting for a node with room must not open it; the wait plus its two calls stays inside.
+ */
+export function swarmStartWaitMs(runtimeTimeoutMs: number): number {
+  return Math.min(3_000, Math.floor(runtimeTimeoutMs / 2));
 }

@@ -6,6 +6,8 @@ import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../config.js';
+import { createRuntime } from '../../services/runtime/select.js';
 import { createSwarmRuntime, type SwarmRuntime } from '../../services/runtime/swarm.js';
 import { LABEL_DEPLOYMENT } from '../../services/runtime/swarm-spec.js';
 import { startPrivateDockerd } from '../support/private-dockerd.js';
@@ -18,6 +20,7 @@ import {
   type ContainerSpec,
   type RuntimeEvent,
 } from '../../services/runtime/types.js';
+import { testLog } from '../support/reconcilers.js';
 import { killWorker, nodeClient, provisionOn, removeTestServices, startWorker, swarmHarness, swarmWorkspaceSpec } from '../support/swarm.js';
 
 const IMAGE = 'workspace-agent:latest';
@@ -280,6 +283,34 @@ describe.skipIf(!up && !process.env.CI)('swarm runtime (real two-node swarm)', {
       }
     } finally {
       await plain.dispose();
+    }
+  });
+
+  it('a task that waits for a node does not open the circuit, however short RUNTIME_TIMEOUT_MS', async () => {
+    // No node carries this label: the task stays pending. start() must give up waiting well inside
+    // RUNTIME_TIMEOUT_MS (the sweeps take it from there), or the circuit would call the manager hung.
+    const config = loadConfig({
+      CONTAINER_RUNTIME: 'swarm',
+      DOCKER_HOST: up!.managerHost,
+      RUNTIME_TIMEOUT_MS: '1000',
+      SWARM_PLACEMENT: 'node.labels.molecule-test-nowhere==true',
+    });
+    const rt = createRuntime(config, testLog, { deploymentId: DEPLOYMENT });
+    try {
+      expect(await rt.ping()).toBe(true);
+      const workspaceId = randomUUID();
+      const s = spec(workspaceId, 1);
+      const started = performance.now();
+      await provision(rt, s, 'pending');
+      expect(performance.now() - started).toBeLessThan(1_000 + 2_000); // three calls, each inside the circuit's deadline
+      expect(rt.available()).toBe(true);
+      expect(await rt.inspect(s.name)).toMatchObject({ running: false });
+      const task = await currentTask(s.name);
+      expect(task?.Status?.State).toBe('pending');
+      await rt.remove(s.name);
+      expect(await rt.inspect(s.name)).toBeNull();
+    } finally {
+      rt.dispose?.();
     }
   });
 
