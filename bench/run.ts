@@ -7,7 +7,7 @@ import { exitWhenDone } from './cli.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** Modules that are parts of a benchmark (children, baselines), not benchmarks of their own. */
-const PARTS = /(^run|^cli|^scratch-db|^admin-gql|^restart-|-load|-client|-baseline|-pool)\.ts$/;
+const PARTS = /^(run|cli|scratch-db|admin-gql)\.ts$|^restart-|-(load|client|baseline|pool|measure)\.ts$/;
 
 async function main(): Promise<void> {
   const [name, ...args] = process.argv.slice(2);
