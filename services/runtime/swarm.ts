@@ -23,7 +23,8 @@
 //                   the lifecycle and sweeper compute) removes every labeled secret of that workspace.
 //                   Secrets in use by a service cannot be removed (the daemon refuses); unlabeled ones
 //                   are never listed. Older-generation secrets of a live workspace are removed by the
-//                   service removal that ends their generation.
+//                   service removal that ends their generation (and, should that fail, by the orphan
+//                   sweeper's superseded-secrets pass).
 //   events          polled task deaths (swarm-events.ts): the manager has no task events.
 //   logs            service logs, through the manager, from whichever node runs the task; a followed
 //                   log ends when the task is over or its node is lost (swarm-logs.ts).
@@ -76,9 +77,10 @@ type State = 'unknown' | 'manager' | 'not-manager' | 'unreachable';
 
 export function createSwarmRuntime(opts: SwarmRuntimeOptions = {}): SwarmRuntime {
   const log = opts.log ?? silentLog;
-  const api = dockerClient(parseDockerHost(opts.dockerHost, opts.dockerTls), API_TIMEOUT_MS);
+  const conn = parseDockerHost(opts.dockerHost, opts.dockerTls);
+  const api = dockerClient(conn, API_TIMEOUT_MS);
   // Followed logs stay open as long as the task writes: no per-call timeout on that client.
-  const streamApi = dockerClient(parseDockerHost(opts.dockerHost, opts.dockerTls), undefined);
+  const streamApi = dockerClient(conn, undefined);
   const constraintExprs = [...(opts.placement ?? [])];
   const constraints = constraintExprs.map(parseConstraint);
   const managedFilter = [`${LABEL_MANAGED}=true`, ...(opts.deploymentId ? [`${LABEL_DEPLOYMENT}=${opts.deploymentId}`] : [])];
