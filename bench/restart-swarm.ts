@@ -23,7 +23,7 @@ import { loadConfig } from '../config.js';
 import { startServer, type RunningServer } from '../server.js';
 import { containerSpecFor } from '../services/provisioning/container-spec.js';
 import { dockerClient, parseDockerHost, statusOf } from '../services/runtime/docker-connection.js';
-import { currentTask, type SwarmServiceSpec, type SwarmTask } from '../services/runtime/swarm-model.js';
+import { currentTask, isTerminal, type SwarmServiceSpec, type SwarmTask } from '../services/runtime/swarm-model.js';
 import { largestAllowedNode, parseConstraint, type SwarmNode } from '../services/runtime/swarm-placement.js';
 import { pinImage, serviceSpecFor } from '../services/runtime/swarm-spec.js';
 import { containerNameFor } from '../services/runtime/types.js';
@@ -52,7 +52,7 @@ async function taskRunningAt(api: Docker, service: string, timeoutMs = 30_000): 
     const task = currentTask((await api.listTasks({ filters: { service: [service] } })) as SwarmTask[]);
     const state = task?.Status?.State;
     if (state === 'running' && task?.Status?.Timestamp) return parseTime(task.Status.Timestamp);
-    if (state && ['failed', 'rejected', 'complete', 'shutdown'].includes(state)) throw new Error(`the task of ${service} is ${state}: ${task?.Status?.Err ?? ''}`);
+    if (state && isTerminal(state)) throw new Error(`the task of ${service} is ${state}: ${task?.Status?.Err ?? ''}`);
     await new Promise((r) => setTimeout(r, 20));
   }
   throw new Error(`the task of ${service} was not running within ${timeoutMs} ms`);
@@ -68,7 +68,7 @@ async function settle(api: Docker): Promise<number> {
   const t0 = nowMs();
   for (;;) {
     const tasks = (await api.listTasks()) as SwarmTask[];
-    const leaving = tasks.filter((t) => t.DesiredState !== 'running' && !['complete', 'failed', 'rejected', 'shutdown', 'orphaned', 'remove'].includes(t.Status?.State ?? ''));
+    const leaving = tasks.filter((t) => t.DesiredState !== 'running' && !isTerminal(t.Status?.State ?? ''));
     if (leaving.length === 0) return nowMs() - t0;
     if (nowMs() - t0 > 60_000) throw new Error(`${leaving.length} task(s) did not stop within 60 s`);
     await new Promise((r) => setTimeout(r, 50));
