@@ -31,6 +31,10 @@ function recorder() {
     onLine: (l: LogLine) => lines.push(l),
     onEnd: (err?: Error) => ends.push({ err, at: performance.now() }),
     texts: () => lines.map((l) => l.text),
+    /** Waits until at least n lines have arrived. */
+    linesAtLeast: (n: number, ms: number, what: string) => eventually(async () => (lines.length >= n ? true : undefined), ms, what),
+    /** Waits until the follower has ended (once or more: the caller checks how often). */
+    ended: (ms: number) => eventually(async () => (ends.length > 0 ? true : undefined), ms, 'the follower to end'),
   };
 }
 
@@ -69,7 +73,7 @@ describe.skipIf(!up && !process.env.CI)('followed logs on Swarm (real two-node s
     const r = recorder();
     const follower = (await rt.followLogs(name, 2, r.onLine, r.onEnd))!;
     expect(follower).not.toBeNull();
-    await eventually(async () => (r.lines.length >= 6 ? true : undefined), 10_000, 'the tail and new lines');
+    await r.linesAtLeast(6, 10_000, 'the tail and new lines');
     // The tail (two lines), then lines in order, each with its time and stream.
     const numbers = r.texts().map((t) => Number(/^line (\d+)$/.exec(t)?.[1]));
     expect(numbers.every((n, i) => i === 0 || n === numbers[i - 1]! + 1)).toBe(true);
@@ -93,10 +97,10 @@ describe.skipIf(!up && !process.env.CI)('followed logs on Swarm (real two-node s
     const { name } = await writer();
     const r = recorder();
     await rt.followLogs(name, 0, r.onLine, r.onEnd);
-    await eventually(async () => (r.lines.length >= 2 ? true : undefined), 10_000, 'lines');
+    await r.linesAtLeast(2, 10_000, 'lines');
     const t0 = performance.now();
     await rt.stop(name);
-    await eventually(async () => (r.ends.length > 0 ? true : undefined), 20_000, 'the follower to end');
+    await r.ended(20_000);
     // Swarm signals the task about 2-3 s after the update; the watch then needs a poll and a quiet spell.
     console.log(`swarm logs: stop → follower ended after ${Math.round(r.ends[0]!.at - t0)} ms`);
     expect(r.ends).toHaveLength(1);
@@ -110,10 +114,10 @@ describe.skipIf(!up && !process.env.CI)('followed logs on Swarm (real two-node s
     const { name } = await writer();
     const r = recorder();
     await rt.followLogs(name, 0, r.onLine, r.onEnd);
-    await eventually(async () => (r.lines.length >= 2 ? true : undefined), 10_000, 'lines');
+    await r.linesAtLeast(2, 10_000, 'lines');
     const t0 = performance.now();
     await rt.remove(name);
-    await eventually(async () => (r.ends.length > 0 ? true : undefined), 10_000, 'the follower to end');
+    await r.ended(10_000);
     console.log(`swarm logs: service removed → follower ended after ${Math.round(r.ends[0]!.at - t0)} ms`);
     expect(r.ends).toHaveLength(1);
     expect(r.ends[0]!.err).toBeUndefined();
@@ -128,7 +132,7 @@ describe.skipIf(!up && !process.env.CI)('followed logs on Swarm (real two-node s
     const r = recorder();
     const t0 = performance.now();
     expect(await rt.followLogs(name, 10, r.onLine, r.onEnd)).not.toBeNull();
-    await eventually(async () => (r.ends.length > 0 ? true : undefined), 3_000, 'the follower to end');
+    await r.ended(3_000);
     expect(r.ends[0]!.at - t0).toBeLessThan(1_500);
     expect(r.lines).toEqual([]);
     await noFollowOpen();
@@ -171,7 +175,7 @@ describe.skipIf(!up && !process.env.CI)('followed logs on Swarm (real two-node s
     const { name } = await writer('worker');
     const r = recorder();
     await rt.followLogs(name, 0, r.onLine, r.onEnd);
-    await eventually(async () => (r.lines.length >= 2 ? true : undefined), 10_000, 'lines from the worker');
+    await r.linesAtLeast(2, 10_000, 'lines from the worker');
     expect(follows()).toBe(1);
     try {
       const t0 = performance.now();
@@ -181,7 +185,7 @@ describe.skipIf(!up && !process.env.CI)('followed logs on Swarm (real two-node s
         60_000,
         'the manager to mark the worker down',
       );
-      await eventually(async () => (r.ends.length > 0 ? true : undefined), 60_000, 'the follower to end');
+      await r.ended(60_000);
       const downAt = await nodeDown;
       console.log(`swarm logs: worker killed → node down after ${Math.round(downAt - t0)} ms, follower ended after ${Math.round(r.ends[0]!.at - t0)} ms`);
       expect(r.ends).toHaveLength(1);

@@ -2,13 +2,13 @@
 // reference agent on the host network so that it reaches the loopback server), and what the Swarm
 // end-to-end tests look at from outside the server: the services, secrets and tasks of a workspace
 // as the manager reports them, and the token inside a task's container.
-import { LABEL_DEPLOYMENT, LABEL_WORKSPACE_ID, containerNameFor } from '../../services/runtime/types.js';
+import { LABEL_WORKSPACE_ID, containerNameFor } from '../../services/runtime/types.js';
 import { captureLog } from './log-capture.js';
 import { eventsOf, eventually } from './lifecycle-fixtures.js';
 import { startTestServer, type TestServer } from './server.js';
-import { nodeClient, type SwarmHarness } from './swarm.js';
+import { nodeClient, removeDeploymentResources, type UpSwarm } from './swarm.js';
 
-export type UpSwarm = Extract<SwarmHarness, { available: true }>;
+export type { UpSwarm };
 
 export interface SwarmServer extends TestServer {
   /** platform { deploymentId }: every service and secret of this server carries it. */
@@ -103,11 +103,7 @@ export function swarmView(h: UpSwarm) {
     },
     /** Removes every service and secret labeled with these deployments (and the named extras). */
     async removeAll(deploymentIds: readonly string[], extraNames: { services?: string[]; secrets?: string[] } = {}): Promise<void> {
-      for (const d of deploymentIds) {
-        const filters = { label: [`${LABEL_DEPLOYMENT}=${d}`] };
-        for (const s of (await manager.listServices({ filters }).catch(() => [])) as any[]) await manager.getService(s.ID).remove().catch(() => {});
-        for (const s of (await manager.listSecrets({ filters }).catch(() => [])) as any[]) await manager.getSecret(s.ID).remove().catch(() => {});
-      }
+      for (const d of deploymentIds) await removeDeploymentResources(manager, d);
       for (const n of extraNames.services ?? []) await manager.getService(n).remove().catch(() => {});
       for (const n of extraNames.secrets ?? []) await manager.getSecret(n).remove().catch(() => {});
     },

@@ -66,13 +66,17 @@ export async function provisionOn(rt: ContainerRuntime, spec: ContainerSpec, tok
   return id;
 }
 
-/** Removes the services a test run labeled, and every secret of a deployment (afterAll). */
+/** Removes every service and secret labeled with the deployment. */
+export async function removeDeploymentResources(manager: Docker, deploymentId: string): Promise<void> {
+  const filters = { label: [`${LABEL_DEPLOYMENT}=${deploymentId}`] };
+  for (const s of (await manager.listServices({ filters }).catch(() => [])) as Array<{ ID: string }>) await manager.getService(s.ID).remove().catch(() => {});
+  for (const s of (await manager.listSecrets({ filters }).catch(() => [])) as Array<{ ID: string }>) await manager.getSecret(s.ID).remove().catch(() => {});
+}
+
+/** Removes the services a test run labeled, and every service and secret of a deployment (afterAll). */
 export async function removeTestServices(manager: Docker, runId: string, deploymentId?: string): Promise<void> {
   for (const s of (await manager.listServices({ filters: { label: [`${LABEL_TEST_RUN}=${runId}`] } }).catch(() => [])) as Array<{ ID: string }>) {
     await manager.getService(s.ID).remove().catch(() => {});
   }
-  if (!deploymentId) return;
-  for (const s of (await manager.listSecrets({ filters: { label: [`${LABEL_DEPLOYMENT}=${deploymentId}`] } }).catch(() => [])) as Array<{ ID: string }>) {
-    await manager.getSecret(s.ID).remove().catch(() => {});
-  }
+  if (deploymentId) await removeDeploymentResources(manager, deploymentId);
 }
