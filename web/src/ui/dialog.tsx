@@ -1,7 +1,7 @@
 // A modal dialog on the native <dialog>: showModal() makes the rest of the page inert (focus stays
 // inside), Escape closes it, and focus goes back to what opened it.
 import type { ComponentChildren } from 'preact';
-import { useEffect, useRef } from 'preact/hooks';
+import { useLayoutEffect, useRef } from 'preact/hooks';
 
 interface DialogProps {
   title: string;
@@ -14,7 +14,10 @@ interface DialogProps {
 
 export function Dialog({ title, onClose, children, actions, role = 'dialog' }: DialogProps) {
   const ref = useRef<HTMLDialogElement>(null);
-  useEffect(() => {
+  // A layout effect runs in the task of the click that opened the dialog; a plain effect waits for the
+  // next paint, and a live update landing meanwhile can re-order the table and take focus from the
+  // opener, which then would not be found to hand focus back to.
+  useLayoutEffect(() => {
     const dialog = ref.current!;
     const opener = document.activeElement as HTMLElement | null;
     dialog.showModal();
